@@ -154,14 +154,8 @@ internal sealed class Gpt2Forward
         else Gelu.TanhForward(output, input, scratch);
     }
 
-    // inp is (N,K), weight is (K,OC), bias is (OC), out is (N,OC)
-    private void Linear(Span<float> output, ReadOnlySpan<float> input, ParamView weight, ParamView bias, int n)
-    {
-        int k = weight.Shape[0], oc = weight.Shape[1];
-        var b = _w.Read(bias);
-        for (int i = 0; i < n; i++) b.CopyTo(output.Slice(i * oc, oc));
-        Gemm.MatMul(output, input, _w.Read(weight), n, k, oc, accumulate: true);
-    }
+    private void Linear(Span<float> output, ReadOnlySpan<float> input, ParamView weight, ParamView bias, int n) =>
+        Model.Linear.Forward(output, input, _w, weight, bias, n);
 
     // final LayerNorm then the tied unembedding: logits (B,P,V) = ln_f(x)·wteᵀ at P positions
     private Tensor Unembed(ForwardWorkspace ws, TokenBatch batch, LogitsMode mode, HookRegistry hooks)

@@ -1,0 +1,72 @@
+// The outcome of one sweep: the RAW patched logit difference per example and component, plus the
+// clean and corrupted baselines it is normalised against.
+//   normalised = (patched − corrupted) / (clean − corrupted): 0 no effect, 1 fully restored, < 0 hurts.
+using CircuitLens.Tensors;
+
+namespace CircuitLens.Patching;
+
+public sealed class PatchingResult
+{
+    public Sweep Sweep { get; }
+    /// <summary>[batch, layer, head], [batch, layer, pos] or [batch, layer, pos, head]; NaN at positions past a pair's length.</summary>
+    public Tensor Patched { get; }
+    public float[] CleanLogitDiff { get; }
+    public float[] CorruptLogitDiff { get; }
+
+    public PatchingResult(Sweep sweep, Tensor patched, float[] cleanLogitDiff, float[] corruptLogitDiff)
+    {
+        Sweep = sweep; Patched = patched; CleanLogitDiff = cleanLogitDiff; CorruptLogitDiff = corruptLogitDiff;
+    }
+
+    public int BatchSize => Patched.Dim(0);
+
+    /// <summary>(patched_b − corrupted_b) / (clean_b − corrupted_b), per example; same shape as <see cref="Patched"/>.</summary>
+    public Tensor NormalizedPerExample()
+    {
+        var result = Patched.Clone();
+        int per = Patched.Length / BatchSize;
+        for (int b = 0; b < BatchSize; b++)
+        {
+            float corrupt = CorruptLogitDiff[b], denom = CleanLogitDiff[b] - corrupt;
+            var row = result.Slice(b);
+            for (int i = 0; i < per; i++) row[i] = (row[i] - corrupt) / denom;
+        }
+        return result;
+    }
+
+    /// <summary>(mean patched − mean corrupted) / (mean clean − mean corrupted), the TransformerLens form; shape without the batch axis.
+    /// Means run over the pairs that have the entry (position maps of pairs with different lengths skip NaN entries).</summary>
+    public Tensor NormalizedMean()
+    {
+        int per = Patched.Length / BatchSize;
+        var result = Tensor.Zeros(Patched.Shape[1..]);
+        for (int i = 0; i < per; i++)
+        {
+            double patched = 0, clean = 0, corrupt = 0; int n = 0;
+            for (int b = 0; b < BatchSize; b++)
+            {
+                float v = Patched.Data[b * per + i];
+                if (float.IsNaN(v)) continue;
+                patched += v; clean += CleanLogitDiff[b]; corrupt += CorruptLogitDiff[b]; n++;
+            }
+            result.Data[i] = n == 0 ? float.NaN : (float)((patched - corrupt) / (clean - corrupt));
+        }
+        return result;
+    }
+
+    /// <summary>Mean over the batch of the per-example normalised scores (NaN entries skipped).</summary>
+    public Tensor NormalizedPerExampleMean() => NanMeanOverBatch(NormalizedPerExample());
+
+    internal static Tensor NanMeanOverBatch(Tensor t)
+    {
+        int batch = t.Dim(0), per = t.Length / batch;
+        var result = Tensor.Zeros(t.Shape[1..]);
+        for (int i = 0; i < per; i++)
+        {
+            double sum = 0; int n = 0;
+            for (int b = 0; b < batch; b++) { float v = t.Data[b * per + i]; if (!float.IsNaN(v)) { sum += v; n++; } }
+            result.Data[i] = n == 0 ? float.NaN : (float)(sum / n);
+        }
+        return result;
+    }
+}

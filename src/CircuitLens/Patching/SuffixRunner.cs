@@ -1,0 +1,179 @@
+// Runs many patched variants of the corrupted prompts at once, recomputing only what a patch can
+// change. Causal attention means positions before a variant's start position s are identical to the
+// corrupted run, so their keys/values come from the corrupted cache (a KV-cache view of patching);
+// the rows s..T-1 of every variant are stacked into one matrix so each block is a few large GEMMs.
+// The metric needs only the last row and two vocabulary rows: LD = ln_f(x_last)·(wte[a] − wte[w]).
+using CircuitLens.Hooks;
+using CircuitLens.Model;
+using CircuitLens.Tensors;
+using CircuitLens.Tensors.Kernels;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+
+namespace CircuitLens.Patching;
+
+internal sealed class SuffixRunner
+{
+    private readonly Gpt2Weights _w;
+    private readonly Gpt2Config _cfg;
+    private readonly PatchingBatch _data;
+    private readonly ActivationCache _corrupt;   // corrupted run: k, v of every layer (B,T,NH,HS)
+    private float[] _x = [], _ln = [], _centered = [], _scale = [], _qkv = [], _z = [], _tmp = [], _mlp = [], _mlp2 = [];
+
+    public SuffixRunner(Gpt2Weights weights, PatchingBatch data, ActivationCache corruptCache)
+    {
+        _w = weights; _cfg = weights.Config; _data = data; _corrupt = corruptCache;
+    }
+
+    /// <summary>Variants being run: pair, first recomputed position (padded coordinates), and their rows in the stacked matrix.</summary>
+    public sealed class Variants
+    {
+        public readonly List<int> Pair = [], Start = [], RowOffset = [];
+        public int TotalRows;
+        public int Count => Pair.Count;
+        public int Add(int pair, int start, int seqLen)
+        {
+            Pair.Add(pair); Start.Add(start); RowOffset.Add(TotalRows);
+            TotalRows += seqLen - start;
+            return Count - 1;
+        }
+        public int Rows(int v, int seqLen) => seqLen - Start[v];
+    }
+
+    public int C => _cfg.DModel;
+    public int SeqLen => _data.SeqLen;
+
+    /// <summary>Residual rows (R,C) of the variants; fill before running.</summary>
+    public Span<float> Residual(Variants vs) { Ensure(vs.TotalRows); return _x.AsSpan(0, vs.TotalRows * C); }
+    /// <summary>Head outputs z (R,C) for <see cref="RunFromAttentionOutput"/>.</summary>
+    public Span<float> HeadOutputs(Variants vs) { Ensure(vs.TotalRows); return _z.AsSpan(0, vs.TotalRows * C); }
+
+    /// <summary>Residual holds resid_pre of <paramref name="layer"/>; runs to the end and returns LD per variant.</summary>
+    public float[] RunFromResidPre(Variants vs, int layer)
+    {
+        for (int l = layer; l < _cfg.NLayers; l++) FullBlock(vs, l);
+        return Metric(vs);
+    }
+
+    /// <summary>Residual holds resid_pre and HeadOutputs holds z of <paramref name="layer"/>: adds z·W_O + b, then continues.</summary>
+    public float[] RunFromAttentionOutput(Variants vs, int layer)
+    {
+        AttentionOutput(vs, layer);
+        MlpHalf(vs, layer);
+        return RunFromResidPre(vs, layer + 1);
+    }
+
+    /// <summary>Residual holds resid_mid of <paramref name="layer"/>: runs its MLP, then continues.</summary>
+    public float[] RunFromResidMid(Variants vs, int layer)
+    {
+        MlpHalf(vs, layer);
+        return RunFromResidPre(vs, layer + 1);
+    }
+
+    private void FullBlock(Variants vs, int l)
+    {
+        var lw = _w.Layers[l];
+        int R = vs.TotalRows;
+        LayerNormRows(R, lw.Ln1Weight, lw.Ln1Bias);
+        Linear.Forward(_qkv.AsSpan(0, R * 3 * C), _ln.AsSpan(0, R * C), _w, lw.QkvWeight, lw.QkvBias, R);
+        AttendSuffix(vs, l);
+        AttentionOutput(vs, l);
+        MlpHalf(vs, l);
+    }
+
+    private void AttentionOutput(Variants vs, int l)
+    {
+        var lw = _w.Layers[l];
+        int R = vs.TotalRows;
+        Linear.Forward(_tmp.AsSpan(0, R * C), _z.AsSpan(0, R * C), _w, lw.AttnOutWeight, lw.AttnOutBias, R);
+        TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
+    }
+
+    private void MlpHalf(Variants vs, int l)
+    {
+        var lw = _w.Layers[l];
+        int R = vs.TotalRows, M = _cfg.DMlp;
+        LayerNormRows(R, lw.Ln2Weight, lw.Ln2Bias);
+        Linear.Forward(_mlp.AsSpan(0, R * M), _ln.AsSpan(0, R * C), _w, lw.MlpInWeight, lw.MlpInBias, R);
+        if (_cfg.Activation == "gelu") Gelu.ErfForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
+        else Gelu.TanhForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M), _mlp2.AsSpan(0, R * M));
+        Linear.Forward(_tmp.AsSpan(0, R * C), _mlp.AsSpan(0, R * M), _w, lw.MlpOutWeight, lw.MlpOutBias, R);
+        TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
+    }
+
+    private void LayerNormRows(int rows, ParamView weight, ParamView bias)
+    {
+        LayerNorm.ScaleForward(_centered, _scale, _x.AsSpan(0, rows * C), rows, C, _cfg.LayerNormEps);
+        LayerNorm.NormalizeForward(_ln, _centered, _scale, _w.Read(weight), _w.Read(bias), rows, C);
+    }
+
+    // Each suffix query attends to the corrupted prefix keys (from the cache) and to its own variant's new keys.
+    private unsafe void AttendSuffix(Variants vs, int l)
+    {
+        int H = _cfg.NHeads, D = _cfg.DHead, T = SeqLen, C3 = 3 * C;
+        var kc = _corrupt[HookPoint.K, l].Data;
+        var vc = _corrupt[HookPoint.V, l].Data;
+        float scale = 1f / MathF.Sqrt(D);
+        fixed (float* pqkv = _qkv) fixed (float* pz = _z)
+        {
+            float* qkvp = pqkv, zp = pz;
+            Attention.For(vs.Count * H, (long)T * T * D * 2, vh =>
+            {
+                int v = vh / H, h = vh % H;
+                int b = vs.Pair[v], s = vs.Start[v], r0 = vs.RowOffset[v], pad = _data.PadLeft(b);
+                Span<float> scores = stackalloc float[T];
+                var z = new Span<float>(zp, vs.TotalRows * C);
+                var qkv = new ReadOnlySpan<float>(qkvp, vs.TotalRows * C3);
+                for (int i = 0; i < T - s; i++)
+                {
+                    int t = s + i;
+                    var q = qkv.Slice((r0 + i) * C3 + h * D, D);
+                    int nk = t + 1 - pad;
+                    for (int j = pad; j <= t; j++)
+                    {
+                        var key = j < s ? new ReadOnlySpan<float>(kc, ((b * T + j) * H + h) * D, D)
+                                        : qkv.Slice((r0 + j - s) * C3 + C + h * D, D);
+                        scores[j - pad] = TensorPrimitives.Dot(q, key) * scale;
+                    }
+                    var sc = scores.Slice(0, nk);
+                    Attention.SoftmaxForward(sc, sc, 1, nk);
+                    var zrow = z.Slice((r0 + i) * C + h * D, D);
+                    zrow.Clear();
+                    for (int j = pad; j <= t; j++)
+                    {
+                        var val = j < s ? new ReadOnlySpan<float>(vc, ((b * T + j) * H + h) * D, D)
+                                        : qkv.Slice((r0 + j - s) * C3 + 2 * C + h * D, D);
+                        TensorPrimitives.MultiplyAdd(val, scores[j - pad], zrow, zrow);
+                    }
+                }
+            });
+        }
+    }
+
+    // LD = ln_f(x_last)·(wte[answer] − wte[wrong]) for each variant's last row
+    private float[] Metric(Variants vs)
+    {
+        var result = new float[vs.Count];
+        var wte = _w.Read(_w.TokenEmbedding);
+        Span<float> last = stackalloc float[C], centered = stackalloc float[C], normalized = stackalloc float[C];
+        Span<float> scale = stackalloc float[1];
+        for (int v = 0; v < vs.Count; v++)
+        {
+            int b = vs.Pair[v];
+            int row = vs.RowOffset[v] + vs.Rows(v, SeqLen) - 1;
+            _x.AsSpan(row * C, C).CopyTo(last);
+            LayerNorm.ScaleForward(centered, scale, last, 1, C, _cfg.LayerNormEps);
+            LayerNorm.NormalizeForward(normalized, centered, scale, _w.Read(_w.LnFinalWeight), _w.Read(_w.LnFinalBias), 1, C);
+            result[v] = TensorPrimitives.Dot(normalized, wte.Slice(_data.AnswerIds[b] * C, C)) - TensorPrimitives.Dot(normalized, wte.Slice(_data.WrongIds[b] * C, C));
+        }
+        return result;
+    }
+
+    private void Ensure(int rows)
+    {
+        if (_x.Length >= rows * C) return;
+        int cap = Math.Max(rows, _x.Length / C * 2), M = _cfg.DMlp;
+        _x = new float[cap * C]; _ln = new float[cap * C]; _centered = new float[cap * C]; _scale = new float[cap];
+        _qkv = new float[cap * 3 * C]; _z = new float[cap * C]; _tmp = new float[cap * C];
+        _mlp = new float[cap * M]; _mlp2 = new float[cap * M];
+    }
+}
