@@ -10,20 +10,23 @@ public class AttributionBackwardTests
 {
     private static readonly int[] Answers = [7, 50];
     private static readonly int[] Wrongs = [19, 88];
+    private static readonly ForwardOptions NoLogits = new() { Logits = LogitsMode.None };
 
+    // every hook point with the tanh GELU; the MLP's hook points again with the exact (erf) GELU
     [Theory]
-    [InlineData("gelu_new")]
-    [InlineData("gelu")]
-    public void GradientsMatchFiniteDifferencesAtEveryHookPoint(string activation)
+    [InlineData("gelu_new", "")]
+    [InlineData("gelu", "mlp.")]
+    public void GradientsMatchFiniteDifferencesAtEveryHookPoint(string activation, string namesContaining)
     {
-        var cfg = AttributionTestModels.Tiny(activation);
-        var model = AttributionTestModels.Model(cfg);
-        var batch = AttributionTestModels.PaddedPair(cfg.VocabSize);
-        var (_, cache) = model.RunWithCache(batch);
+        var model = AttributionTestModels.Shared(activation);
+        var cfg = model.Config;
+        var batch = AttributionTestModels.PaddedPair();
+        var (_, cache) = model.RunWithCache(batch, null, NoLogits);
         var grads = Gpt2Backward.LogitDiffGradients(model, batch, cache, Answers, Wrongs);
         var rng = new Random(3);
 
-        foreach (var name in HookNames.All(cfg.NLayers))
+        // ln_final's hooks only fire when every position is unembedded: checked in closed form below
+        foreach (var name in HookNames.All(cfg.NLayers).Where(n => n.Contains(namesContaining) && !n.StartsWith("ln_final", StringComparison.Ordinal)))
         {
             var g = grads[name];
             Assert.Equal(cache[name].Shape, g.Shape);
@@ -43,14 +46,47 @@ public class AttributionBackwardTests
     }
 
     [Fact]
+    public void FinalLayerNormGradientsAreTheUnembeddingDifference()
+    {
+        var model = AttributionTestModels.Shared();
+        var cfg = model.Config;
+        var batch = AttributionTestModels.PaddedPair();
+        var (_, cache) = model.RunWithCache(batch, name => Gpt2Backward.NeedsInCache(name, cfg.NLayers), NoLogits);
+        var grads = Gpt2Backward.LogitDiffGradients(model, batch, cache, Answers, Wrongs);
+        var normalized = grads["ln_final.hook_normalized"];
+        var scale = grads["ln_final.hook_scale"];
+        var wte = model.Weights.Read(model.Weights.TokenEmbedding);
+        var gain = model.Weights.Read(model.Weights.LnFinalWeight);
+        int C = cfg.DModel, T = batch.SeqLen;
+        var finalResid = cache[$"blocks.{cfg.NLayers - 1}.hook_resid_post"];
+        for (int b = 0; b < 2; b++)
+        {
+            for (int t = 0; t < T - 1; t++) { Assert.Equal(0f, scale[b, t, 0]); Assert.Equal(0f, normalized[b, t, 3]); }
+            // normalized = centred/scale·gain + bias, so ∂LD/∂scale = −Σ_c Δwte_c·gain_c·centred_c / scale²
+            var x = finalResid.Slice(b, T - 1);
+            double mean = 0, variance = 0, expectedScale = 0;
+            for (int c = 0; c < C; c++) mean += x[c] / C;
+            for (int c = 0; c < C; c++) variance += (x[c] - mean) * (x[c] - mean) / C;
+            double s = Math.Sqrt(variance + cfg.LayerNormEps);
+            for (int c = 0; c < C; c++)
+            {
+                float diff = wte[Answers[b] * C + c] - wte[Wrongs[b] * C + c];
+                Assert.Equal(diff, normalized[b, T - 1, c], 6);
+                expectedScale -= diff * gain[c] * (x[c] - mean) / (s * s);
+            }
+            Assert.Equal(expectedScale, scale[b, T - 1, 0], 1e-3 * Math.Abs(expectedScale));
+        }
+    }
+
+    [Fact]
     public void PaddedRowHasTheSameGradientsAsTheExampleAlone()
     {
-        var cfg = AttributionTestModels.Tiny();
-        var model = AttributionTestModels.Model(cfg);
-        var batch = AttributionTestModels.PaddedPair(cfg.VocabSize);
+        var model = AttributionTestModels.Shared();
+        var cfg = model.Config;
+        var batch = AttributionTestModels.PaddedPair();
         var single = TokenBatch.Single(batch.Row(1).ToArray());
-        var (_, batchCache) = model.RunWithCache(batch);
-        var (_, singleCache) = model.RunWithCache(single);
+        var (_, batchCache) = model.RunWithCache(batch, null, NoLogits);
+        var (_, singleCache) = model.RunWithCache(single, null, NoLogits);
         var batchGrads = Gpt2Backward.LogitDiffGradients(model, batch, batchCache, Answers, Wrongs);
         var singleGrads = Gpt2Backward.LogitDiffGradients(model, single, singleCache, [Answers[1]], [Wrongs[1]]);
         int pad = batch.PadLeft(1), len = batch.Lengths[1], T = batch.SeqLen;
@@ -82,10 +118,10 @@ public class AttributionBackwardTests
     [Fact]
     public void KeepsOnlyTheRequestedNames()
     {
-        var cfg = AttributionTestModels.Tiny();
-        var model = AttributionTestModels.Model(cfg);
-        var batch = AttributionTestModels.PaddedPair(cfg.VocabSize);
-        var (_, cache) = model.RunWithCache(batch, name => Gpt2Backward.NeedsInCache(name, cfg.NLayers));
+        var model = AttributionTestModels.Shared();
+        var cfg = model.Config;
+        var batch = AttributionTestModels.PaddedPair();
+        var (_, cache) = model.RunWithCache(batch, name => Gpt2Backward.NeedsInCache(name, cfg.NLayers), NoLogits);
         var grads = Gpt2Backward.LogitDiffGradients(model, batch, cache, Answers, Wrongs, name => name.EndsWith("hook_z"));
         Assert.Equal(cfg.NLayers, grads.Names.Count);
         Assert.True(grads.Contains("blocks.1.attn.hook_z"));
@@ -95,11 +131,11 @@ public class AttributionBackwardTests
     [Fact]
     public void RejectsAnswerIdsOutsideTheVocabulary()
     {
-        var cfg = AttributionTestModels.Tiny();
-        var model = AttributionTestModels.Model(cfg);
-        var batch = AttributionTestModels.PaddedPair(cfg.VocabSize);
-        var (_, cache) = model.RunWithCache(batch);
-        Assert.Throws<CircuitLensException>(() => Gpt2Backward.LogitDiffGradients(model, batch, cache, [7, 500], Wrongs));
+        var model = AttributionTestModels.Shared();
+        var cfg = model.Config;
+        var batch = AttributionTestModels.PaddedPair();
+        var (_, cache) = model.RunWithCache(batch, null, NoLogits);
+        Assert.Throws<CircuitLensException>(() => Gpt2Backward.LogitDiffGradients(model, batch, cache, [7, 60000], Wrongs));
     }
 
     private static void AssertClose(float expected, float actual, string name)
@@ -108,7 +144,7 @@ public class AttributionBackwardTests
         Assert.True(Math.Abs(expected - actual) <= tol, $"{name}: {actual} vs {expected} alone");
     }
 
-    // the largest |gradient| entry, 4 large-gradient entries and 3 arbitrary entries
+    // the largest |gradient| entry, 3 large-gradient entries and 2 arbitrary entries
     private static List<int> PickCoordinates(Tensor g, Random rng)
     {
         var data = g.Data;
@@ -117,18 +153,12 @@ public class AttributionBackwardTests
         float max = Math.Abs(data[argmax]);
         var large = Enumerable.Range(0, data.Length).Where(i => Math.Abs(data[i]) > 0.1f * max).ToArray();
         var coords = new List<int> { argmax };
-        for (int k = 0; k < 4 && large.Length > 0; k++) coords.Add(large[rng.Next(large.Length)]);
-        for (int k = 0; k < 3; k++) coords.Add(rng.Next(data.Length));
+        for (int k = 0; k < 3 && large.Length > 0; k++) coords.Add(large[rng.Next(large.Length)]);
+        for (int k = 0; k < 2; k++) coords.Add(rng.Next(data.Length));
         return coords;
     }
 
-    // Σ_b logit[b,last,answer] − logit[b,last,wrong] with one activation coordinate shifted by delta
-    private static double LogitDiffSum(HookedTransformer model, TokenBatch batch, string hookName, int index, float delta)
-    {
-        var logits = model.RunWithHooks(batch, [new NamedHook(hookName, (act, _) => act.Data[index] += delta)]).Logits!;
-        int last = batch.SeqLen - 1;
-        double sum = 0;
-        for (int b = 0; b < batch.BatchSize; b++) sum += (double)logits[b, last, Answers[b]] - logits[b, last, Wrongs[b]];
-        return sum;
-    }
+    // Σ_b LD_b with one activation coordinate shifted by delta
+    private static double LogitDiffSum(HookedTransformer model, TokenBatch batch, string hookName, int index, float delta) =>
+        AttributionTestModels.LogitDiffSum(model, batch, Answers, Wrongs, [new NamedHook(hookName, (act, _) => act.Data[index] += delta)]);
 }

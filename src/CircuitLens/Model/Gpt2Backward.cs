@@ -55,7 +55,8 @@ public sealed class Gpt2Backward
         {
             if (!NeedsInCache(name, cfg.NLayers)) continue;
             if (!cache.TryGet(name, out var t)) throw new ArgumentException($"the cache lacks '{name}', which the backward pass needs (cache with Gpt2Backward.NeedsInCache)", nameof(cache));
-            if (t.Dim(0) != batch.BatchSize || t.Dim(1) != batch.SeqLen)
+            int timeAxis = name.EndsWith(HookNames.Suffix(HookPoint.Pattern), StringComparison.Ordinal) ? 2 : 1; // pattern is (B,NH,T,T)
+            if (t.Dim(0) != batch.BatchSize || t.Dim(timeAxis) != batch.SeqLen)
                 throw new ArgumentException($"cached '{name}' has shape {t.ShapeString}, not that of a [{batch.BatchSize}, {batch.SeqLen}] batch", nameof(cache));
         }
 
