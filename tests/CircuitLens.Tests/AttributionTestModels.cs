@@ -42,7 +42,11 @@ internal static class AttributionTestModels
     /// Σ_b logit[b,last,answer_b] − logit[b,last,wrong_b] computed here in double from the final residual stream,
     /// so finite differences skip the (slow, 50257-row) unembedding: ln_f(x_last)·(wte[answer] − wte[wrong]).
     /// </summary>
-    public static double LogitDiffSum(HookedTransformer model, TokenBatch batch, int[] answers, int[] wrongs, IEnumerable<NamedHook> hooks)
+    public static double LogitDiffSum(HookedTransformer model, TokenBatch batch, int[] answers, int[] wrongs, IEnumerable<NamedHook> hooks) =>
+        LogitDiffs(model, batch, answers, wrongs, hooks).Sum();
+
+    /// <summary>Each example's logit difference, computed like <see cref="LogitDiffSum"/>.</summary>
+    public static double[] LogitDiffs(HookedTransformer model, TokenBatch batch, int[] answers, int[] wrongs, IEnumerable<NamedHook> hooks)
     {
         var resid = model.RunWithHooks(batch, hooks, new ForwardOptions { Logits = LogitsMode.None }).Residual;
         var w = model.Weights;
@@ -50,9 +54,10 @@ internal static class AttributionTestModels
         var gain = w.Read(w.LnFinalWeight);
         var bias = w.Read(w.LnFinalBias);
         int C = model.Config.DModel, T = batch.SeqLen;
-        double sum = 0;
+        var result = new double[batch.BatchSize];
         for (int b = 0; b < batch.BatchSize; b++)
         {
+            double sum = 0;
             var x = resid.Slice(b, T - 1);
             double mean = 0, variance = 0;
             for (int c = 0; c < C; c++) mean += x[c];
@@ -64,8 +69,9 @@ internal static class AttributionTestModels
                 double normalized = (x[c] - mean) / scale * gain[c] + bias[c];
                 sum += normalized * (wte[answers[b] * C + c] - wte[wrongs[b] * C + c]);
             }
+            result[b] = sum;
         }
-        return sum;
+        return result;
     }
 
     /// <summary>Two prompts of different lengths, so row 1 is left-padded.</summary>

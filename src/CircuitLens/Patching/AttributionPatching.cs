@@ -1,9 +1,9 @@
-// Attribution patching (Nanda): a first-order estimate of every activation-patching sweep at once,
+// Attribution patching (Nanda): a first-order estimate of activation-patching sweeps, all at once,
 //   patched LD ≈ LD_corrupt + Σ (clean_act − corrupt_act) · ∂LD/∂act, the gradient taken on the corrupted run,
-// from 2 forward passes (clean, corrupted, with caches) and 1 backward pass. The results are raw
-// "patched logit difference" estimates, laid out like the exact sweeps so the two compare directly.
-// It does not normalise scores and does not run exact patching; it is only as good as the linear
-// approximation (weak on the residual stream, MLP0 and saturated attention).
+// from 2 forward passes (clean and corrupted, with caches) and 1 backward pass per chunk of pairs.
+// Results are raw "patched logit difference" estimates in the exact sweeps' PatchingResult layout, so
+// the two compare directly. It runs no exact patching; it is only as good as the linear approximation
+// (weak on the residual stream, MLP0 and saturated attention).
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using CircuitLens.Hooks;
 using CircuitLens.Model;
@@ -11,191 +11,128 @@ using CircuitLens.Tensors;
 
 namespace CircuitLens.Patching;
 
-/// <summary>Estimated patched logit differences by sweep name, and the two runs' own logit differences.</summary>
-public sealed record AttributionResult(IReadOnlyDictionary<string, Tensor> Sweeps, float[] CleanLogitDiff, float[] CorruptLogitDiff);
-
 public static class AttributionPatching
 {
-    /// <summary>Per [batch, layer, head]: one head's output (z), query, key, value at every position, or its pattern.</summary>
-    public const string HeadZ = "head-z", HeadQ = "head-q", HeadK = "head-k", HeadV = "head-v", HeadPattern = "head-pattern";
-    /// <summary>Per [batch, layer, pos]: the residual stream before a block, the attention output, the MLP output.</summary>
-    public const string ResidPre = "resid-pre", AttnOut = "attn-out", MlpOut = "mlp-out";
-    /// <summary>Per [batch, layer, pos, head]: one head's output at one position.</summary>
-    public const string HeadZByPos = "head-z-by-pos";
-
-    public static IReadOnlyList<string> SweepNames { get; } = [HeadZ, HeadQ, HeadK, HeadV, HeadPattern, ResidPre, AttnOut, MlpOut, HeadZByPos];
-
     /// <summary>
-    /// Attribution estimates for each pair (clean row b, corrupted row b; equal lengths) of every sweep in
-    /// <paramref name="sweeps"/> (all when null). Positions count the real tokens of each example; positions past an
-    /// example's length are NaN. The batch runs in chunks of <paramref name="chunkSize"/> examples to bound memory.
+    /// Attribution estimates of every sweep in <paramref name="sweeps"/> for all pairs of <paramref name="data"/>.
+    /// Positions count each pair's real tokens; positions past a pair's length are NaN. Pairs run in chunks of
+    /// <paramref name="chunkSize"/> to bound the memory of the caches and gradients.
     /// </summary>
-    public static AttributionResult Run(HookedTransformer model, TokenBatch clean, TokenBatch corrupt, int[] answerIds, int[] wrongIds,
-        IReadOnlyCollection<string>? sweeps = null, int chunkSize = 64)
+    public static IReadOnlyList<PatchingResult> Run(HookedTransformer model, PatchingBatch data, IReadOnlyList<Sweep> sweeps, int chunkSize = 64)
     {
-        sweeps ??= SweepNames;
-        CheckSweeps(sweeps);
-        if (clean.BatchSize != corrupt.BatchSize)
-            throw new CircuitLensException($"clean batch has {clean.BatchSize} prompts but the corrupted batch has {corrupt.BatchSize}");
-        for (int b = 0; b < clean.BatchSize; b++)
-            if (clean.Lengths[b] != corrupt.Lengths[b])
-                throw new CircuitLensException($"pair {b}: clean prompt has {clean.Lengths[b]} tokens but the corrupted one has {corrupt.Lengths[b]}; attribution needs equal lengths");
-        if (answerIds.Length != clean.BatchSize || wrongIds.Length != clean.BatchSize)
-            throw new CircuitLensException($"need one answer and one wrong token per pair: {clean.BatchSize} pairs, got {answerIds.Length} answers and {wrongIds.Length} wrong tokens");
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
-
-        int total = clean.BatchSize;
-        var outputs = Allocate(model.Config, sweeps, total, clean.SeqLen);
+        if (sweeps.Count == 0) throw new CircuitLensException("no sweep given");
+        var cfg = model.Config;
+        int total = data.Count;
+        var outputs = sweeps.Select(s => Allocate(cfg, s, total, data.SeqLen)).ToArray();
         var cleanLd = new float[total];
         var corruptLd = new float[total];
+        var needed = HookNamesFor(sweeps, cfg.NLayers);
+        var options = new ForwardOptions { Logits = LogitsMode.LastPosition };
+
         for (int start = 0; start < total; start += chunkSize)
         {
-            int count = Math.Min(chunkSize, total - start);
-            var cleanChunk = Rows(clean, start, count);
-            var corruptChunk = Rows(corrupt, start, count);
-            var answers = answerIds.AsSpan(start, count).ToArray();
-            var wrongs = wrongIds.AsSpan(start, count).ToArray();
-
-            var needed = HookNamesFor(sweeps, model.Config.NLayers);
-            var options = new ForwardOptions { Logits = LogitsMode.LastPosition };
-            var (cleanRun, cleanCache) = model.RunWithCache(cleanChunk, needed.Contains, options);
-            var (corruptRun, corruptCache) = model.RunWithCache(corruptChunk,
-                name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, model.Config.NLayers), options);
-            LogitDiff(cleanRun.Logits!, answers, wrongs).CopyTo(cleanLd, start);
-            var chunkCorruptLd = LogitDiff(corruptRun.Logits!, answers, wrongs);
+            var chunk = start == 0 && chunkSize >= total ? data : data.Slice(start, Math.Min(chunkSize, total - start));
+            var (cleanRun, cleanCache) = model.RunWithCache(chunk.Clean, needed.Contains, options);
+            var (corruptRun, corruptCache) = model.RunWithCache(chunk.Corrupt, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers), options);
+            LogitDiff.Compute(cleanRun.Logits!, chunk.AnswerIds, chunk.WrongIds).CopyTo(cleanLd, start);
+            var chunkCorruptLd = LogitDiff.Compute(corruptRun.Logits!, chunk.AnswerIds, chunk.WrongIds);
             chunkCorruptLd.CopyTo(corruptLd, start);
 
-            var grads = Gpt2Backward.LogitDiffGradients(model, corruptChunk, corruptCache, answers, wrongs, needed.Contains);
-            Fill(outputs, start, model.Config, corruptChunk, cleanCache, corruptCache, grads, chunkCorruptLd);
+            var grads = Gpt2Backward.LogitDiffGradients(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains);
+            for (int i = 0; i < sweeps.Count; i++)
+                Fill(outputs[i], start, sweeps[i], cfg, chunk.Corrupt, cleanCache, corruptCache, grads, chunkCorruptLd);
         }
-        return new AttributionResult(outputs, cleanLd, corruptLd);
+        return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd)).ToList();
     }
+
+    public static PatchingResult Run(HookedTransformer model, PatchingBatch data, Sweep sweep, int chunkSize = 64) =>
+        Run(model, data, [sweep], chunkSize)[0];
 
     /// <summary>
-    /// The estimates from activations already computed: <paramref name="clean"/> and <paramref name="corrupt"/> caches
-    /// of <paramref name="batch"/>-shaped runs, gradients of LD on the corrupted run, and the corrupted LD per example.
+    /// The estimate of one sweep from activations already computed: caches of a clean and a corrupted run of
+    /// <paramref name="batch"/>'s shape, ∂LD/∂activation on the corrupted run, and the corrupted LD per example.
     /// </summary>
-    public static IReadOnlyDictionary<string, Tensor> FromCaches(Gpt2Config config, TokenBatch batch, ActivationCache clean, ActivationCache corrupt,
-        ActivationGradients gradients, float[] corruptLd, IReadOnlyCollection<string> sweeps)
+    public static Tensor FromCaches(Gpt2Config config, Sweep sweep, TokenBatch batch, ActivationCache clean, ActivationCache corrupt,
+        ActivationGradients gradients, float[] corruptLd)
     {
-        CheckSweeps(sweeps);
-        var outputs = Allocate(config, sweeps, batch.BatchSize, batch.SeqLen);
-        Fill(outputs, 0, config, batch, clean, corrupt, gradients, corruptLd);
-        return outputs;
+        var output = Allocate(config, sweep, batch.BatchSize, batch.SeqLen);
+        Fill(output, 0, sweep, config, batch, clean, corrupt, gradients, corruptLd);
+        return output;
     }
 
-    /// <summary>The hook names whose activations (and gradients) the given sweeps need.</summary>
-    public static HashSet<string> HookNamesFor(IReadOnlyCollection<string> sweeps, int nLayers)
+    /// <summary>The hook names whose activations (and gradients) the sweeps need.</summary>
+    public static HashSet<string> HookNamesFor(IEnumerable<Sweep> sweeps, int nLayers)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var sweep in sweeps)
-            for (int l = 0; l < nLayers; l++) names.Add(HookNames.Name(PointOf(sweep), l));
+            for (int l = 0; l < nLayers; l++) names.Add(HookNames.Name(sweep.Point, l));
         return names;
     }
 
-    private static HookPoint PointOf(string sweep) => sweep switch
+    private static Tensor Allocate(Gpt2Config cfg, Sweep sweep, int batchSize, int positions)
     {
-        HeadZ or HeadZByPos => HookPoint.Z,
-        HeadQ => HookPoint.Q,
-        HeadK => HookPoint.K,
-        HeadV => HookPoint.V,
-        HeadPattern => HookPoint.Pattern,
-        ResidPre => HookPoint.ResidPre,
-        AttnOut => HookPoint.AttnOut,
-        MlpOut => HookPoint.MlpOut,
-        _ => throw new CircuitLensException($"unknown sweep '{sweep}' (known: {string.Join(", ", SweepNames)})"),
-    };
-
-    private static void CheckSweeps(IReadOnlyCollection<string> sweeps)
-    {
-        foreach (var s in sweeps) _ = PointOf(s);
-    }
-
-    private static Dictionary<string, Tensor> Allocate(Gpt2Config cfg, IReadOnlyCollection<string> sweeps, int batchSize, int positions)
-    {
-        var outputs = new Dictionary<string, Tensor>(StringComparer.Ordinal);
-        foreach (var sweep in sweeps)
+        var t = sweep.Axes switch
         {
-            var t = sweep switch
-            {
-                HeadZByPos => Tensor.Zeros(batchSize, cfg.NLayers, positions, cfg.NHeads),
-                ResidPre or AttnOut or MlpOut => Tensor.Zeros(batchSize, cfg.NLayers, positions),
-                _ => Tensor.Zeros(batchSize, cfg.NLayers, cfg.NHeads),
-            };
-            if (sweep is HeadZByPos or ResidPre or AttnOut or MlpOut) t.Span.Fill(float.NaN); // positions past an example's end stay NaN
-            outputs[sweep] = t;
-        }
-        return outputs;
+            SweepAxes.LayerHead => Tensor.Zeros(batchSize, cfg.NLayers, cfg.NHeads),
+            SweepAxes.LayerPos => Tensor.Zeros(batchSize, cfg.NLayers, positions),
+            _ => Tensor.Zeros(batchSize, cfg.NLayers, positions, cfg.NHeads),
+        };
+        if (sweep.PerPosition) t.Span.Fill(float.NaN); // positions past a pair's length stay NaN
+        return t;
     }
 
-    // writes rows [rowOffset, rowOffset + batch.BatchSize) of every output
-    private static void Fill(IReadOnlyDictionary<string, Tensor> outputs, int rowOffset, Gpt2Config cfg, TokenBatch batch,
+    // writes rows [rowOffset, rowOffset + batch.BatchSize) of output
+    private static void Fill(Tensor output, int rowOffset, Sweep sweep, Gpt2Config cfg, TokenBatch batch,
         ActivationCache clean, ActivationCache corrupt, ActivationGradients grads, float[] corruptLd)
     {
-        int B = batch.BatchSize, T = batch.SeqLen, L = cfg.NLayers, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel;
-        var delta = new float[Math.Max(C, T * T)];
-        foreach (var (sweep, output) in outputs)
+        int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel;
+        bool headActivation = sweep.Point is HookPoint.Z or HookPoint.Q or HookPoint.K or HookPoint.V; // (B,T,NH,HS)
+        bool supported = sweep.Point == HookPoint.Pattern ? sweep.Axes == SweepAxes.LayerHead : headActivation || sweep.Axes == SweepAxes.LayerPos;
+        if (!supported) throw new NotSupportedException($"attribution does not support sweep '{sweep.Name}' ({sweep.Point} by {sweep.Axes})");
+        var scratch = new float[Math.Max(C, T * T)];
+        var perHead = new double[H];
+        for (int l = 0; l < cfg.NLayers; l++)
         {
-            var point = PointOf(sweep);
-            for (int l = 0; l < L; l++)
+            string name = HookNames.Name(sweep.Point, l);
+            var c = clean[name].Data; var x = corrupt[name].Data; var g = grads[name].Data;
+            for (int b = 0; b < B; b++)
             {
-                string name = HookNames.Name(point, l);
-                var c = clean[name].Data; var x = corrupt[name].Data; var g = grads[name].Data;
-                for (int b = 0; b < B; b++)
+                int row = rowOffset + b, pad = batch.PadLeft(b);
+                float baseLd = corruptLd[b];
+                if (sweep.Point == HookPoint.Pattern)
                 {
-                    int row = rowOffset + b, pad = batch.PadLeft(b);
-                    float baseLd = corruptLd[b];
-                    switch (sweep)
-                    {
-                        case HeadPattern:
-                            for (int h = 0; h < H; h++)
-                            {
-                                int o = (b * H + h) * T * T;
-                                output[row, l, h] = baseLd + Attribution(c, x, g, o, T * T, delta);
-                            }
-                            break;
-                        case ResidPre or AttnOut or MlpOut:
-                            for (int t = pad; t < T; t++)
-                                output[row, l, t - pad] = baseLd + Attribution(c, x, g, (b * T + t) * C, C, delta);
-                            break;
-                        default: // (B,T,H,D) head activations
-                            var perHead = new double[H];
-                            for (int t = pad; t < T; t++)
-                                for (int h = 0; h < H; h++)
-                                {
-                                    double a = Attribution(c, x, g, ((b * T + t) * H + h) * D, D, delta);
-                                    perHead[h] += a;
-                                    if (sweep == HeadZByPos) output[row, l, t - pad, h] = baseLd + (float)a;
-                                }
-                            if (sweep != HeadZByPos)
-                                for (int h = 0; h < H; h++) output[row, l, h] = baseLd + (float)perHead[h];
-                            break;
-                    }
+                    for (int h = 0; h < H; h++)
+                        output[row, l, h] = baseLd + Attribution(c, x, g, (b * H + h) * T * T, T * T, scratch);
+                }
+                else if (sweep.Axes == SweepAxes.LayerPos)
+                {
+                    int width = c.Length / (B * T); // C, or NH·HS for head activations summed over heads
+                    for (int t = pad; t < T; t++)
+                        output[row, l, t - pad] = baseLd + Attribution(c, x, g, (b * T + t) * width, width, scratch);
+                }
+                else
+                {
+                    Array.Clear(perHead);
+                    for (int t = pad; t < T; t++)
+                        for (int h = 0; h < H; h++)
+                        {
+                            float a = Attribution(c, x, g, ((b * T + t) * H + h) * D, D, scratch);
+                            perHead[h] += a;
+                            if (sweep.Axes == SweepAxes.LayerPosHead) output[row, l, t - pad, h] = baseLd + a;
+                        }
+                    if (sweep.Axes == SweepAxes.LayerHead)
+                        for (int h = 0; h < H; h++) output[row, l, h] = baseLd + (float)perHead[h];
                 }
             }
         }
     }
 
-    // Σ (clean − corrupt)·grad over data[offset, offset+length)
+    // Σ (clean − corrupt)·grad over [offset, offset+length)
     private static float Attribution(float[] clean, float[] corrupt, float[] grad, int offset, int length, float[] scratch)
     {
-        var d = scratch.AsSpan(0, length);
-        TensorPrimitives.Subtract(clean.AsSpan(offset, length), corrupt.AsSpan(offset, length), d);
-        return TensorPrimitives.Dot(d, grad.AsSpan(offset, length));
-    }
-
-    private static float[] LogitDiff(Tensor lastLogits, int[] answers, int[] wrongs)
-    {
-        var ld = new float[answers.Length];
-        for (int b = 0; b < ld.Length; b++) ld[b] = lastLogits[b, 0, answers[b]] - lastLogits[b, 0, wrongs[b]];
-        return ld;
-    }
-
-    private static TokenBatch Rows(TokenBatch batch, int start, int count)
-    {
-        if (start == 0 && count == batch.BatchSize) return batch;
-        var rows = new List<int[]>(count);
-        for (int b = start; b < start + count; b++) rows.Add(batch.Row(b).ToArray());
-        return TokenBatch.FromSequences(rows);
+        var delta = scratch.AsSpan(0, length);
+        TensorPrimitives.Subtract(clean.AsSpan(offset, length), corrupt.AsSpan(offset, length), delta);
+        return TensorPrimitives.Dot(delta, grad.AsSpan(offset, length));
     }
 }
