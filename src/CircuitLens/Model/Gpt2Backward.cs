@@ -22,7 +22,7 @@ public sealed class Gpt2Backward
     private readonly int B, T, N, C, H, D, M;
     // the gradient of the residual stream at the point being processed, (B,T,C)
     private readonly float[] _dResid;
-    private readonly float[] _dLn, _dZ, _dQ, _dK, _dV, _dQkv, _dPattern, _dScores, _dMlpPost, _dMlpPre, _geluScratch, _dScale;
+    private readonly float[] _dLn, _dZ, _dQ, _dK, _dV, _dQkv, _dPattern, _dScores, _dMlpPost, _dMlpPre, _dScale;
 
     /// <summary>The per-layer activations the backward pass reads, plus the last layer's hook_resid_post.</summary>
     public static bool NeedsInCache(string hookName, int nLayers)
@@ -83,7 +83,6 @@ public sealed class Gpt2Backward
         _dScores = new float[B * H * T * T];
         _dMlpPost = new float[N * M];
         _dMlpPre = new float[N * M];
-        _geluScratch = new float[2 * N * M];
         _dScale = new float[N];
     }
 
@@ -168,7 +167,7 @@ public sealed class Gpt2Backward
         ForRowBlocks(N, (long)M * 20, (start, count) =>
         {
             int o = start * M, n = count * M;
-            if (tanh) Gelu.TanhBackward(_dMlpPre.AsSpan(o, n), _dMlpPost.AsSpan(o, n), mlpPre.AsSpan(o, n), _geluScratch.AsSpan(2 * o, 2 * n));
+            if (tanh) Gelu.TanhBackward(_dMlpPre.AsSpan(o, n), _dMlpPost.AsSpan(o, n), mlpPre.AsSpan(o, n));
             else Gelu.ErfBackward(_dMlpPre.AsSpan(o, n), _dMlpPost.AsSpan(o, n), mlpPre.AsSpan(o, n));
         });
     }
