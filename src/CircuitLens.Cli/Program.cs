@@ -8,6 +8,7 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("CircuitLens: mechanistic interpretability for GPT-2-family models.");
+        root.Subcommands.Add(Commands.DownloadCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
