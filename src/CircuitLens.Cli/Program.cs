@@ -12,6 +12,7 @@ public static class Program
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
         root.Subcommands.Add(dataset);
+        root.Subcommands.Add(DownloadCommand.Create());
         return root.Parse(args).Invoke();
     }
 }
