@@ -8,11 +8,14 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        var root = new RootCommand("CircuitLens: mechanistic interpretability for GPT-2-family models.");
+        var root = new RootCommand("CircuitLens: mechanistic interpretability for GPT-2-family models (TransformerLens for .NET).");
+        root.Subcommands.Add(LogitsCommand.Create());
+        root.Subcommands.Add(CacheCommand.Create());
+        root.Subcommands.Add(GenerateCommand.Create());
+        root.Subcommands.Add(DownloadCommand.Create());
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
         root.Subcommands.Add(dataset);
-        root.Subcommands.Add(DownloadCommand.Create());
-        return root.Parse(args).Invoke();
+        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
     }
 }

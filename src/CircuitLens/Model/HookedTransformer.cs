@@ -27,6 +27,10 @@ public sealed partial class HookedTransformer
     public static HookedTransformer FromDirectory(string directory) =>
         new(CheckpointLoader.Load(directory), Gpt2Tokenizer.FromModelDirectory(directory));
 
+    /// <summary>Loads a local model directory or a Hugging Face hub id (from the shared hub cache, downloading when needed).</summary>
+    public static HookedTransformer FromPretrained(string model, Hub.HubOptions? hub = null, CancellationToken ct = default) =>
+        FromDirectory(Hub.ModelLocator.Resolve(model, hub ?? Hub.HubOptions.FromEnvironment(), ct));
+
     /// <summary>Token ids of <paramref name="text"/>, with &lt;|endoftext|&gt; prepended when <paramref name="prependBos"/> (TransformerLens' default).</summary>
     public int[] ToTokens(string text, bool prependBos = true)
     {
