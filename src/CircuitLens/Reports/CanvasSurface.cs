@@ -20,7 +20,9 @@ internal sealed class CanvasSurface(int scale) : IFigureSurface
 
     public void Cell(float x, float y, float w, float h, Rgb fill, string hover) => FillRect(x, y, w, h, fill);
 
-    public void MissingCell(float x, float y, float w, float h, string hover)
+    public void MissingCell(float x, float y, float w, float h, string hover) => Hatch(x, y, w, h);
+
+    public void Hatch(float x, float y, float w, float h)
     {
         int x0 = Px(x), y0 = Px(y), x1 = Px(x + w), y1 = Px(y + h);
         Canvas.FillRect(x0, y0, x1 - x0, y1 - y0, NanBack);

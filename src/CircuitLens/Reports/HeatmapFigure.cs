@@ -172,7 +172,7 @@ internal static class HeatmapFigure
             foreach (var item in lines[l])
             {
                 float box = LegendBox(s, item), bh = s.LineHeight(TextRole.Legend);
-                if (item == NanItem) s.MissingCell(x, mid - bh / 2, box, bh, "NaN");
+                if (item == NanItem) s.Hatch(x, mid - bh / 2, box, bh);
                 else s.Text(x + box / 2, mid, item, TextRole.CellText, TextAnchor.Middle, Ink);
                 s.StrokeRect(x, mid - bh / 2, box, bh, MarkLine, 1.5f);
                 x += box + 5;

@@ -16,6 +16,8 @@ internal interface IFigureSurface
     void Cell(float x, float y, float w, float h, Rgb fill, string hover);
     /// <summary>A cell without a value (NaN): drawn grey and hatched.</summary>
     void MissingCell(float x, float y, float w, float h, string hover);
+    /// <summary>The same grey hatching as a missing cell, without hover (legend swatch).</summary>
+    void Hatch(float x, float y, float w, float h);
     void FillRect(float x, float y, float w, float h, Rgb fill);
     /// <summary>Outline drawn inside the rectangle.</summary>
     void StrokeRect(float x, float y, float w, float h, Rgb stroke, float thickness);

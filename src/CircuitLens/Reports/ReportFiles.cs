@@ -1,6 +1,8 @@
-// Writes report files so a reader never sees a half-written one: the bytes go to a temporary
-// name in the same directory, then one rename replaces the target. Creates missing directories.
+// Writes report files (SVG, PNG, HTML) so a reader never sees a half-written one: the bytes go
+// to a temporary name beside the target and one rename replaces it (Tensors.AtomicFile does the
+// work). Missing directories are created; I/O failures become one-line CircuitLensExceptions.
 using System.Text;
+using CircuitLens.Tensors;
 
 namespace CircuitLens.Reports;
 
@@ -11,28 +13,15 @@ public static class ReportFiles
     public static void WriteAtomic(string path, byte[] bytes)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string dir = Path.GetDirectoryName(full) ?? ".";
-        string tmp = Path.Combine(dir, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
         try
         {
-            Directory.CreateDirectory(dir);
-            using (var fs = new FileStream(tmp, FileMode.CreateNew, FileAccess.Write, FileShare.None))
-            {
-                fs.Write(bytes);
-                fs.Flush(flushToDisk: true);
-            }
-            File.Move(tmp, full, overwrite: true);
+            using var file = AtomicFile.Create(path);
+            file.Stream.Write(bytes);
+            file.Commit();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            TryDelete(tmp);
-            throw new CircuitLensException($"cannot write {path}: {e.Message}", e);
+            throw new CircuitLensException($"cannot write {path}: {e.Message.ReplaceLineEndings(" ")}", e);
         }
-    }
-
-    static void TryDelete(string tmp)
-    {
-        try { File.Delete(tmp); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 }

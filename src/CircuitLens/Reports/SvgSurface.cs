@@ -65,6 +65,9 @@ internal sealed class SvgSurface : IFigureSurface
     public void MissingCell(float x, float y, float w, float h, string hover) =>
         sb.Append(Inv($"<rect class=\"cell nan\" x=\"{N(x)}\" y=\"{N(y)}\" width=\"{N(w)}\" height=\"{N(h)}\" fill=\"url(#{idPrefix}nan)\"><title>{Escape(hover)}</title></rect>\n"));
 
+    public void Hatch(float x, float y, float w, float h) =>
+        sb.Append(Inv($"<rect x=\"{N(x)}\" y=\"{N(y)}\" width=\"{N(w)}\" height=\"{N(h)}\" fill=\"url(#{idPrefix}nan)\"/>\n"));
+
     public void FillRect(float x, float y, float w, float h, Rgb fill) =>
         sb.Append(Inv($"<rect x=\"{N(x)}\" y=\"{N(y)}\" width=\"{N(w)}\" height=\"{N(h)}\" fill=\"{fill.ToHex()}\"/>\n"));
 

@@ -47,7 +47,7 @@ public class HeatmapSvgTests
         Assert.Contains("0", texts);
         Assert.Contains("-0.5", texts);
         for (int i = 0; i < 12; i++) Assert.Contains(i.ToString(), texts);
-        Assert.Single(doc.Descendants(Svg + "rect").Where(r => (string?)r.Attribute("class") == "colorbar"));
+        Assert.Single(doc.Descendants(Svg + "rect"), r => (string?)r.Attribute("class") == "colorbar");
     }
 
     [Fact]
@@ -113,7 +113,7 @@ public class HeatmapSvgTests
         var doc = XDocument.Parse(HeatmapSvg.RenderGrid([strong, weak, strong, weak, strong], "every"));
         var cells = Cells(doc);
         Assert.Equal(5 * 4, cells.Count);
-        Assert.Single(doc.Descendants(Svg + "rect").Where(r => (string?)r.Attribute("class") == "colorbar"));
+        Assert.Single(doc.Descendants(Svg + "rect"), r => (string?)r.Attribute("class") == "colorbar");
         var weakMax = Rgb.FromHex((string)cells[4].Attribute("fill")!);   // 0.1 on a ±1 scale: pale
         Assert.True(weakMax.Luminance > 0.7, $"0.1 of 1 should be pale, got {weakMax.ToHex()}");
         var texts = doc.Descendants(Svg + "text").Select(t => t.Value).ToList();
