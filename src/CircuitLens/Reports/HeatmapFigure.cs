@@ -200,6 +200,8 @@ internal static class HeatmapFigure
             var p = new Panel { map = map, colors = colors, showRows = showRows, showTitle = showTitle, ownBar = ownBar };
             int rows = map.Rows, cols = map.Columns;
             float cell = Math.Clamp(MaxGridExtent / Math.Max(rows, cols), MinCell, baseCell);
+            // Up to 100 positions, keep every token label: a cell at least one text line high.
+            if (Math.Max(rows, cols) <= 100) cell = Math.Min(Math.Max(cell, s.LineHeight(TextRole.Label)), Math.Max(baseCell, cell));
             p.cellW = p.cellH = cell;
             p.annotate = map.Annotate && rows <= MaxAnnotatedSide && cols <= MaxAnnotatedSide;
             float cellLine = s.LineHeight(TextRole.CellText);
