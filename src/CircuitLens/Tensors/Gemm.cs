@@ -131,6 +131,7 @@ public static class Gemm
                 C = cp, Ldc = ldc, A = ap, ARowStride = aTransposed ? 1 : lda, AColStride = aTransposed ? lda : 1,
                 B = bp, Ldb = ldb, BKind = bKind, M = m, N = n, K = k,
                 Accumulate = accumulate, Isa = isa,
+                Dots = bKind == BOperand.Transposed && m <= GemmDot.MaxRows && isa == GemmIsa.Avx512,
             };
             Schedule(ref job, threads);
             GemmWorkers.Run(job);
@@ -144,6 +145,11 @@ public static class Gemm
         double flops = 2.0 * job.M * job.N * job.K;
         int parts = (int)Math.Clamp(flops / MinFlopsPerThread, 1, Math.Max(threads, 1));
         int panels = (job.N + NR - 1) / NR, rowBlocks = (job.M + GemmKernels.MR - 1) / GemmKernels.MR;
+        if (job.Dots)
+        {
+            job.Parts = Math.Min(parts, (job.N + GemmDot.Group - 1) / GemmDot.Group);
+            return;
+        }
         job.SplitRows = job.M >= 128 * parts || panels < 2 * parts;
         job.Parts = Math.Min(parts, job.SplitRows ? rowBlocks : panels);
     }

@@ -3,6 +3,9 @@
 // 32-column panels) runs on one thread with that thread's own packing buffers. K is never split,
 // so each output is summed in the same order however the work is divided.
 // Not here: argument checking (Gemm) and thread management (GemmWorkers).
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
 namespace CircuitLens.Tensors;
 
 internal enum BOperand { RowMajor, Transposed, Packed }
@@ -19,6 +22,7 @@ internal unsafe struct GemmJob
     public GemmIsa Isa;
     public int Parts;       // how many pieces the product is cut into (one per thread)
     public bool SplitRows;  // pieces are row ranges (else 32-column panel ranges)
+    public bool Dots;       // few-row a·bᵀ done as dot products (GemmDot); pieces are ranges of b rows
 }
 
 internal static unsafe class GemmDriver
@@ -32,6 +36,13 @@ internal static unsafe class GemmDriver
 
     public static void RunPart(in GemmJob job, int part)
     {
+        if (job.Dots)
+        {
+            int groups = (job.N + GemmDot.Group - 1) / GemmDot.Group;
+            int g0 = (int)((long)groups * part / job.Parts), g1 = (int)((long)groups * (part + 1) / job.Parts);
+            GemmDot.Run(job, g0 * GemmDot.Group, Math.Min(g1 * GemmDot.Group, job.N));
+            return;
+        }
         int panels = (job.N + NR - 1) / NR;
         if (job.SplitRows)
         {
@@ -47,6 +58,7 @@ internal static unsafe class GemmDriver
     }
 
     // rows [m0,m1) and 32-column panels [panel0,panel1) of C
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     private static void Run(in GemmJob job, int m0, int m1, int panel0, int panel1)
     {
         if (m0 >= m1 || panel0 >= panel1) return;
@@ -79,6 +91,7 @@ internal static unsafe class GemmDriver
     }
 
     // dst holds ceil(mc/8) micro-panels of (kc,8): dst[q*8*kc + p*8 + r] = A(ic + 8q + r, pc + p)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     private static void PackA(in GemmJob job, int ic, int mc, int pc, int kc, float* dst)
     {
         nint rs = job.ARowStride, cs = job.AColStride;
@@ -107,15 +120,28 @@ internal static unsafe class GemmDriver
 
     // dst is (kc,32): dst[p*32 + jj] = B(pc + p, j + jj), zero for jj >= cols.
     // B is (K,N) with row stride ldb, or when transposed (N,K) with row stride ldb.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     public static void PackPanel(float* b, int ldb, bool transposed, int pc, int kc, int j, int cols, float* dst)
     {
         if (!transposed)
         {
             float* src = b + (nint)pc * ldb + j;
+            if (cols == NR)
+            {
+                // a plain loop of vector copies: a library copy call per 128-byte row costs more than the copy
+                for (int p = 0; p < kc; p++, src += ldb, dst += NR)
+                {
+                    Vector256.Store(Vector256.Load(src), dst);
+                    Vector256.Store(Vector256.Load(src + 8), dst + 8);
+                    Vector256.Store(Vector256.Load(src + 16), dst + 16);
+                    Vector256.Store(Vector256.Load(src + 24), dst + 24);
+                }
+                return;
+            }
             for (int p = 0; p < kc; p++, src += ldb, dst += NR)
             {
-                new ReadOnlySpan<float>(src, cols).CopyTo(new Span<float>(dst, NR));
-                if (cols < NR) new Span<float>(dst + cols, NR - cols).Clear();
+                for (int jj = 0; jj < cols; jj++) dst[jj] = src[jj];
+                for (int jj = cols; jj < NR; jj++) dst[jj] = 0f;
             }
             return;
         }

@@ -23,6 +23,7 @@ internal static unsafe class GemmKernels
         : GemmIsa.Portable;
 
     // c is (rows,cols) with row stride ldc, rows <= 8, cols <= 32; a is packed (kc,8), b is packed (kc,32)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     public static void Tile(GemmIsa isa, int kc, float* a, float* b, float* c, int ldc, int rows, int cols, bool overwrite)
     {
         if (isa == GemmIsa.Avx512)
@@ -55,6 +56,7 @@ internal static unsafe class GemmKernels
     }
 
     // tile is (8,32) dense; copies its top-left (rows,cols) block into c
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     private static void StoreTile(float* tile, float* c, int ldc, int rows, int cols, bool overwrite)
     {
         for (int r = 0; r < rows; r++)
@@ -65,6 +67,7 @@ internal static unsafe class GemmKernels
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     private static void Avx512Rows8(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, bool overwrite)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -106,6 +109,7 @@ internal static unsafe class GemmKernels
         StoreTile(tile, c, ldc, rows, cols, overwrite);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     private static void Avx512Rows4(int kc, float* a, float* b, float* c, int ldc, int rows, int cols, bool overwrite)
     {
         Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -135,6 +139,7 @@ internal static unsafe class GemmKernels
         StoreTile(tile, c, ldc, rows, cols, overwrite);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     private static void Avx512Rows1(int kc, float* a, float* b, float* c, int ldc, int cols, bool overwrite)
     {
         Vector512<float> c00 = default, c01 = default;
@@ -157,6 +162,7 @@ internal static unsafe class GemmKernels
     }
 
     // tile (4 rows x 16 columns, row stride NR) = a (kc,4 of the 8) · b (kc,16 of the 32)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     private static void Avx2Rows4Cols16(int kc, float* a, float* b, float* tile)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
@@ -179,6 +185,7 @@ internal static unsafe class GemmKernels
     }
 
     // tile (8,32) = a (kc,8) · b (kc,32), computed one fused multiply-add at a time
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
     private static void PortableTile(int kc, float* a, float* b, float* tile, int rows, int cols)
     {
         new Span<float>(tile, MR * NR).Clear();
