@@ -38,6 +38,9 @@ public static class PeakMode
         }
         var wte = GemmShapes.Random(GemmShapes.Vocab * GemmShapes.Embed, 3);
         var wtePacked = Gemm.PackTransposed(wte, GemmShapes.Embed, GemmShapes.Vocab);
+        // the unembedding with few rows streams all of wte (154 MB): compare with plain read bandwidth
+        double readSeconds = BestSeconds(() => System.Numerics.Tensors.TensorPrimitives.Sum(wte));
+        Console.WriteLine($"{"read bandwidth (sum of wte)",-34}{1,8}{wte.Length * 4.0 / readSeconds / 1e9,9:F1} GB/s");
         foreach (int m in GemmShapes.UnembedRows)
         {
             var a = GemmShapes.Random(m * GemmShapes.Embed, 1);
@@ -54,28 +57,28 @@ public static class PeakMode
 
     private static IEnumerable<int> ThreadCounts(int maxThreads) => maxThreads > 1 ? [1, maxThreads] : [1];
 
-    // best-of GFLOP/s over ~0.1 s of repeats (at least 3) after one warm-up call
+    // best-of GFLOP/s on the given thread count
     private static double Gflops(int m, int k, int n, int threads, Action product)
     {
         int saved = Gemm.MaxThreads;
         Gemm.MaxThreads = threads;
-        try
+        try { return 2.0 * m * k * n / BestSeconds(product) / 1e9; }
+        finally { Gemm.MaxThreads = saved; }
+    }
+
+    // best time over ~0.1 s of repeats (at least 3) after one warm-up call
+    private static double BestSeconds(Action action)
+    {
+        action();
+        double best = double.MaxValue, total = 0;
+        for (int r = 0; r < 3 || (total < 0.1 && r < 1000); r++)
         {
-            product();
-            double best = double.MaxValue, total = 0;
-            for (int r = 0; r < 3 || (total < 0.1 && r < 1000); r++)
-            {
-                long start = Stopwatch.GetTimestamp();
-                product();
-                double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
-                best = Math.Min(best, seconds);
-                total += seconds;
-            }
-            return 2.0 * m * k * n / best / 1e9;
+            long start = Stopwatch.GetTimestamp();
+            action();
+            double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            best = Math.Min(best, seconds);
+            total += seconds;
         }
-        finally
-        {
-            Gemm.MaxThreads = saved;
-        }
+        return best;
     }
 }
