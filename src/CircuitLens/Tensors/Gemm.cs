@@ -14,7 +14,11 @@ public static class Gemm
 
     private static int s_maxThreads = Environment.ProcessorCount;
 
-    /// <summary>Most threads a single product may use (defaults to all cores; 1 = never use another thread).</summary>
+    /// <summary>
+    /// Most threads a single product may use (defaults to all cores; 1 = never use another thread).
+    /// Set it to 1 when running independent forwards in parallel yourself: only one product at a time
+    /// uses the GEMM worker threads, the others run on their calling thread.
+    /// </summary>
     public static int MaxThreads
     {
         get => s_maxThreads;
