@@ -197,7 +197,7 @@ internal sealed class Gpt2Forward
         }
         int p = normalized.Dim(1);
         var logits = Tensor.Zeros(B, p, V);
-        Gemm.MatMulTransB(logits.Span, normalized.Span, _w.Read(_w.TokenEmbedding), B * p, C, V);
+        Gemm.MatMul(logits.Span, normalized.Span, _w.PackedTransposed(_w.TokenEmbedding), B * p);
         return logits;
     }
 }
