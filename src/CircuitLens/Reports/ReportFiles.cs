@@ -15,9 +15,7 @@ public static class ReportFiles
         ArgumentException.ThrowIfNullOrEmpty(path);
         try
         {
-            using var file = AtomicFile.Create(path);
-            file.Stream.Write(bytes);
-            file.Commit();
+            AtomicFile.WriteAllBytes(path, bytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -27,6 +27,16 @@ internal sealed class AtomicFile : IDisposable
         return new AtomicFile(full, temp, stream);
     }
 
+    /// <summary>Writes the whole file atomically.</summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        using var file = Create(path);
+        file.Stream.Write(bytes);
+        file.Commit();
+    }
+
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, new System.Text.UTF8Encoding(false).GetBytes(text));
+
     public Stream Stream => _stream ?? throw new ObjectDisposedException(nameof(AtomicFile));
 
     /// <summary>Flushes the data to disk and renames the temporary file to the target (replacing it).</summary>
