@@ -5,7 +5,7 @@ using System.Numerics.Tensors;
 
 namespace CircuitLens.Tensors.Kernels;
 
-public static unsafe class Attention
+public static unsafe partial class Attention
 {
     // q, k are (B,T,NH,HS); scores is (B,NH,T,T); padLeft is (B). Masked entries are -inf.
     public static void ScoresForward(Span<float> scores, ReadOnlySpan<float> q, ReadOnlySpan<float> k, ReadOnlySpan<int> padLeft, int B, int T, int NH, int HS)

@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 
 namespace CircuitLens.Tensors.Kernels;
 
-public static class Gelu
+public static partial class Gelu
 {
     private const float Sqrt2OverPi = 0.7978845608028654f;
 

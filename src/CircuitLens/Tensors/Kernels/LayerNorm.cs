@@ -5,7 +5,7 @@ using System.Numerics.Tensors;
 
 namespace CircuitLens.Tensors.Kernels;
 
-public static class LayerNorm
+public static partial class LayerNorm
 {
     // inp is (N,C), centered is (N,C), scale is (N)
     public static void ScaleForward(Span<float> centered, Span<float> scale, ReadOnlySpan<float> inp, int n, int c, float eps)

@@ -1,0 +1,154 @@
+// Checks attribution patching against exact patching where the linear approximation must hold (a
+// clean run a small step away from the corrupted one), and that padding and chunking do not change it.
+using CircuitLens.Hooks;
+using CircuitLens.Model;
+using CircuitLens.Patching;
+using CircuitLens.Tensors;
+
+namespace CircuitLens.Tests;
+
+public class AttributionPatchingTests
+{
+    private static readonly int[] Answers = [7, 50];
+    private static readonly int[] Wrongs = [19, 88];
+    private static readonly ForwardOptions NoLogits = new() { Logits = LogitsMode.None };
+
+    // For clean' = corrupt + s·(clean − corrupt), exact patching of clean' changes LD by s·attribution + O(s²).
+    [Theory]
+    [InlineData("head-z")]
+    [InlineData("head-q")]
+    [InlineData("head-k")]
+    [InlineData("head-v")]
+    [InlineData("head-pattern")]
+    [InlineData("resid-pre")]
+    [InlineData("attn-out")]
+    [InlineData("mlp-out")]
+    [InlineData("head-z-by-pos")]
+    public void MatchesExactPatchingForASmallStep(string sweepName)
+    {
+        const float step = 0.02f;
+        var sweep = Sweep.Parse(sweepName)[0];
+        var model = AttributionTestModels.Shared();
+        var cfg = model.Config;
+        var corrupt = AttributionTestModels.PaddedPair();
+        var clean = TokenBatch.FromSequences([[5, 17, 91, 8, 66, 3, 29], [11, 60, 2, 37]]); // clean differs at one token of pair 0 only
+        var names = AttributionPatching.HookNamesFor([sweep], cfg.NLayers);
+        var (_, cleanCache) = model.RunWithCache(clean, names.Contains, NoLogits);
+        var (_, corruptCache) = model.RunWithCache(corrupt, n => names.Contains(n) || Gpt2Backward.NeedsInCache(n, cfg.NLayers), NoLogits);
+        // pair 1 gets its own difference: a random direction, so both examples move
+        var rng = new Random(5);
+        var stepped = new ActivationCache();
+        foreach (var name in names)
+        {
+            var c = cleanCache[name].Clone();
+            var x = corruptCache[name];
+            for (int i = 0; i < c.Length; i++)
+            {
+                float diff = c.Data[i] - x.Data[i];
+                if (!IsPairZero(name, c, i)) diff = (float)(rng.NextDouble() - 0.5) * (Math.Abs(x.Data[i]) + 0.1f);
+                c.Data[i] = x.Data[i] + step * diff;
+            }
+            stepped.Set(name, c);
+        }
+        var corruptLd = AttributionTestModels.LogitDiffs(model, corrupt, Answers, Wrongs, []).Select(v => (float)v).ToArray();
+        var grads = Gpt2Backward.LogitDiffGradients(model, corrupt, corruptCache, Answers, Wrongs, names.Contains);
+        var estimate = AttributionPatching.FromCaches(cfg, sweep, corrupt, stepped, corruptCache, grads, corruptLd);
+
+        int positions = sweep.PerPosition ? corrupt.SeqLen : 1, heads = sweep.PerHead ? cfg.NHeads : 1;
+        double errSq = 0, effectSq = 0;
+        for (int l = 0; l < cfg.NLayers; l++)
+            for (int p = 0; p < positions; p++)
+                for (int h = 0; h < heads; h++)
+                {
+                    var source = stepped[HookNames.Name(sweep.Point, l)];
+                    int pos = sweep.PerPosition ? p : -1, head = sweep.PerHead ? h : -1;
+                    var hook = new NamedHook(HookNames.Name(sweep.Point, l), (act, ctx) => CopyComponent(act, source, sweep.Point, ctx.Batch, pos, head));
+                    var exact = AttributionTestModels.LogitDiffs(model, corrupt, Answers, Wrongs, [hook]);
+                    for (int b = 0; b < 2; b++)
+                    {
+                        float est = sweep.Axes switch
+                        {
+                            SweepAxes.LayerHead => estimate[b, l, h],
+                            SweepAxes.LayerPos => estimate[b, l, p],
+                            _ => estimate[b, l, p, h],
+                        };
+                        if (p >= corrupt.Lengths[b]) { Assert.True(float.IsNaN(est), $"{sweepName}: position {p} of pair {b} is past its end but not NaN"); continue; }
+                        errSq += (est - exact[b]) * (est - exact[b]);
+                        effectSq += (exact[b] - corruptLd[b]) * (exact[b] - corruptLd[b]);
+                    }
+                }
+        Assert.True(effectSq > 1e-8, $"{sweepName}: the patches have no effect; the check would be empty");
+        double rel = Math.Sqrt(errSq / effectSq);
+        Assert.True(rel < 0.1, $"{sweepName}: attribution misses exact patching by {rel:P1} of the patch effects");
+    }
+
+    [Fact]
+    public void PaddedChunkedBatchEqualsOnePairAtATime()
+    {
+        var model = AttributionTestModels.Shared();
+        int[][] clean = [[5, 17, 42, 8, 66, 3, 29], [11, 60, 2, 37], [9, 9, 14, 70, 21, 30]];
+        int[][] corrupt = [[5, 17, 91, 8, 66, 3, 29], [11, 44, 2, 37], [9, 9, 14, 70, 12, 30]];
+        int[] answers = [7, 50, 3], wrongs = [19, 88, 4];
+        var data = new PatchingBatch(clean, corrupt, answers, wrongs);
+        var together = AttributionPatching.Run(model, data, Sweep.All, chunkSize: 2);
+        for (int b = 0; b < 3; b++)
+        {
+            var alone = AttributionPatching.Run(model, data.Slice(b, 1), Sweep.All);
+            for (int s = 0; s < Sweep.All.Count; s++)
+            {
+                Assert.Equal(alone[s].CleanLogitDiff[0], together[s].CleanLogitDiff[b], 4);
+                Assert.Equal(alone[s].CorruptLogitDiff[0], together[s].CorruptLogitDiff[b], 4);
+                var a = alone[s].Patched.Slice(0);
+                var t = together[s].Patched.Slice(b);
+                int perLayerAlone = a.Length / model.Config.NLayers, perLayerTogether = t.Length / model.Config.NLayers;
+                for (int l = 0; l < model.Config.NLayers; l++)
+                    for (int i = 0; i < perLayerTogether; i++)
+                    {
+                        float got = t[l * perLayerTogether + i];
+                        if (i >= perLayerAlone) { Assert.True(float.IsNaN(got), $"{Sweep.All[s].Name}: pair {b} past its end is {got}"); continue; }
+                        float want = a[l * perLayerAlone + i];
+                        Assert.True(Math.Abs(want - got) <= 1e-4f + 1e-4f * Math.Abs(want), $"{Sweep.All[s].Name}: pair {b} layer {l} entry {i}: {got} in the batch vs {want} alone");
+                    }
+            }
+        }
+    }
+
+    [Fact]
+    public void BaselinesMatchTheModelsLogitDifferences()
+    {
+        var model = AttributionTestModels.Shared();
+        var data = new PatchingBatch([[5, 17, 42, 8], [11, 60, 2]], [[5, 17, 91, 8], [11, 44, 2]], [7, 50], [19, 88]);
+        var result = AttributionPatching.Run(model, data, Sweep.HeadZ);
+        var (clean, corrupt) = ActivationPatching.Baselines(model, data);
+        for (int b = 0; b < 2; b++)
+        {
+            Assert.Equal(clean[b], result.CleanLogitDiff[b], 4);
+            Assert.Equal(corrupt[b], result.CorruptLogitDiff[b], 4);
+        }
+        Assert.Equal([2, model.Config.NLayers, model.Config.NHeads], result.Patched.Shape);
+    }
+
+    // true where pair 0 owns element i (pair 0's real difference is kept; pair 1 gets a random one)
+    private static bool IsPairZero(string name, Tensor t, int i) => i < t.Length / t.Dim(0);
+
+    // overwrites one component of act (every example) with source: a head at every position, a position, or both
+    private static void CopyComponent(Tensor act, Tensor source, HookPoint point, TokenBatch batch, int pos, int head)
+    {
+        int B = act.Dim(0);
+        for (int b = 0; b < B; b++)
+        {
+            if (point == HookPoint.Pattern)
+            {
+                source.Slice(b, head).CopyTo(act.Slice(b, head));
+                continue;
+            }
+            int T = act.Dim(1), pad = batch.PadLeft(b);
+            for (int t = pad; t < T; t++)
+            {
+                if (pos >= 0 && t != pad + pos) continue;
+                if (head >= 0) source.Slice(b, t, head).CopyTo(act.Slice(b, t, head));
+                else source.Slice(b, t).CopyTo(act.Slice(b, t));
+            }
+        }
+    }
+}
