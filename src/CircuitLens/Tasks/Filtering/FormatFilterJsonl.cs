@@ -1,6 +1,6 @@
 // Small JSONL writers for the format filter and the LLM generator: pairs, rejections and reports, always written
 // to a temporary file and renamed, so a crash never leaves a half-written output. Reading lives in FormatFilter
-// (it needs the raw text of every line for its rejection records).
+// (it needs the raw text of every line for its rejection records). Public so the CLI commands share the format.
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
@@ -8,46 +8,50 @@ using CircuitLens.Tasks.Ioi;
 
 namespace CircuitLens.Tasks.Filtering;
 
-internal static class FormatFilterJsonl
+public static class FormatFilterJsonl
 {
-    internal static readonly JsonSerializerOptions Compact = new()
+    public static readonly JsonSerializerOptions Compact = new()
     {
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         // Keep names and apostrophes readable in the files people will open.
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    internal static readonly JsonSerializerOptions Indented = new(Compact) { WriteIndented = true };
+    public static readonly JsonSerializerOptions Indented = new(Compact) { WriteIndented = true };
 
     /// <summary>Writes one JSON line per pair, atomically.</summary>
-    internal static void WritePairs(string path, IEnumerable<IoiPair> pairs) =>
+    public static void WritePairs(string path, IEnumerable<IoiPair> pairs) =>
         WriteAtomically(path, w =>
         {
             foreach (var pair in pairs) w.WriteLine(JsonSerializer.Serialize(pair, Compact));
         });
 
     /// <summary>Writes one JSON line per rejection ({"line","reason","detail","text"}), atomically.</summary>
-    internal static void WriteRejections(string path, IEnumerable<FormatRejection> rejections) =>
+    public static void WriteRejections(string path, IEnumerable<FormatRejection> rejections) =>
         WriteAtomically(path, w =>
         {
             foreach (var r in rejections)
                 w.WriteLine(JsonSerializer.Serialize(new { line = r.LineNumber, reason = r.Reason, detail = r.Detail, text = r.Text }, Compact));
         });
 
-    /// <summary>A summary object: totals, counts per reason and each reason's description.</summary>
-    internal static object Report(string? source, int accepted, IReadOnlyDictionary<string, int> counts) => new
+    /// <summary>A summary object: totals, counts per reason, each reason's description and, when rejections are
+    /// given, up to <paramref name="examplesPerReason"/> sample rejected lines per reason.</summary>
+    public static object Report(string? source, int accepted, IReadOnlyDictionary<string, int> counts,
+        IEnumerable<FormatRejection>? rejections = null, int examplesPerReason = 3) => new
     {
         source,
         accepted,
         rejected = counts.Values.Sum(),
         by_reason = counts,
         descriptions = counts.Keys.ToDictionary(k => k, FormatRejectReason.Describe),
+        examples = rejections?.GroupBy(r => r.Reason).ToDictionary(g => g.Key,
+            g => g.Take(examplesPerReason).Select(r => new { line = r.LineNumber, detail = r.Detail, text = r.Text }).ToList()),
     };
 
-    internal static void WriteJson(string path, object value) =>
+    public static void WriteJson(string path, object value) =>
         WriteAtomically(path, w => w.WriteLine(JsonSerializer.Serialize(value, Indented)));
 
-    internal static void WriteAtomically(string path, Action<TextWriter> write)
+    public static void WriteAtomically(string path, Action<TextWriter> write)
     {
         string full = Path.GetFullPath(path);
         string? dir = Path.GetDirectoryName(full);
