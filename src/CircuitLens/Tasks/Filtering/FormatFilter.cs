@@ -98,7 +98,7 @@ public sealed class FormatFilter
         io ??= answer?.TrimStart(' ') ?? diffIo;
         s ??= wrong?.TrimStart(' ') ?? diffS;
         if (io is null || s is null)
-            return Fail(InvalidName, "io/s not given and clean and corrupt do not differ in exactly one word");
+            return Fail(CorruptNotS2Swap, "io/s not given, and clean and corrupt do not differ in exactly one word");
         if (!FormatFilterPatterns.CapitalisedName().IsMatch(io)) return Fail(InvalidName, $"io \"{io}\" is not a capitalised name");
         if (!FormatFilterPatterns.CapitalisedName().IsMatch(s)) return Fail(InvalidName, $"s \"{s}\" is not a capitalised name");
         if (io == s) return Fail(NamesNotDistinct, $"io and s are both \"{io}\"");

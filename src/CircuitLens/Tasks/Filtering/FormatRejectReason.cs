@@ -39,7 +39,7 @@ public static class FormatRejectReason
         NotPrintable => "clean or corrupt contains control or invisible characters",
         TrailingSpace => "the prompt ends with whitespace; it must end right before the answer",
         TrailingPunctuation => "the prompt ends with punctuation; it must end with a word such as \"to\"",
-        InvalidName => "io or s is not a single capitalised word, or cannot be derived from clean vs corrupt",
+        InvalidName => "io or s is not a single capitalised word",
         NamesNotDistinct => "io and s are the same name",
         TrailingAnswer => "the prompt already ends with a name (the answer is included)",
         SNotRepeated => "the subject s does not appear exactly twice in clean (S1 and S2)",
