@@ -41,17 +41,16 @@ internal static class FilterFormatCommand
         return command;
     }
 
-    private static readonly IAnsiConsole Stderr =
-        AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-
     /// <summary>Prints a summary line and the rejection counts per reason as a table on stderr (stdout stays free for data).</summary>
     internal static void PrintRejectTable(IReadOnlyDictionary<string, int> counts, string summary)
     {
-        Stderr.WriteLine(summary);
+        // Created per call, not cached, so it follows Console.Error if that is redirected.
+        var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        stderr.WriteLine(summary);
         if (counts.Count == 0) return;
         var table = new Table().AddColumn("reason").AddColumn(new TableColumn("count").RightAligned()).AddColumn("meaning");
         foreach (var (code, n) in counts)
             table.AddRow(Markup.Escape(code), n.ToString(), Markup.Escape(FormatRejectReason.Describe(code)));
-        Stderr.Write(table);
+        stderr.Write(table);
     }
 }

@@ -9,6 +9,8 @@ internal sealed class ChatRawLog
 {
     private readonly string? _path;
     private readonly Lock _gate = new();
+    // Nulls are written (status: null means no response arrived), unlike the pair files.
+    private static readonly JsonSerializerOptions LogJson = new() { Encoder = FormatFilterJsonl.Compact.Encoder };
 
     public ChatRawLog(string? path)
     {
@@ -30,7 +32,7 @@ internal sealed class ChatRawLog
             retry_delay_ms = retryDelayMs is { } d ? Math.Round(d, 1) : (double?)null,
             body,
             time = DateTimeOffset.UtcNow.ToString("O"),
-        }, FormatFilterJsonl.Compact);
+        }, LogJson);
         lock (_gate)
         {
             try { File.AppendAllText(_path, line + "\n"); }
