@@ -46,7 +46,7 @@ internal static class FilterFormatCommand
     {
         // Created per call, not cached, so it follows Console.Error if that is redirected.
         var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-        stderr.WriteLine(summary);
+        Console.Error.WriteLine(summary); // plain, so Spectre does not wrap long paths
         if (counts.Count == 0) return;
         var table = new Table().AddColumn("reason").AddColumn(new TableColumn("count").RightAligned()).AddColumn("meaning");
         foreach (var (code, n) in counts)

@@ -201,6 +201,16 @@ public class FormatFilterTests
     }
 
     [Fact]
+    public void RejectsNameMentionsThatAreNotTheSpacedNameToken()
+    {
+        // ",Mary" tokenises as "Mary" (no leading space), not as the " Mary" token the metric compares.
+        string clean = "When John and Mary went to the shops,Mary gave the bag to";
+        string corrupt = "When John and Mary went to the shops,John gave the bag to";
+        AssertRejected(FormatRejectReason.NameTokenMismatch, Row(new { clean, corrupt }), FakeEncode);
+        Assert.True(CheckOne(Row(new { clean, corrupt })).Accepted);
+    }
+
+    [Fact]
     public void RejectsDuplicatesAcrossLinesAndCountsPerReason()
     {
         string good = Row(new { clean = Clean, corrupt = Corrupt });

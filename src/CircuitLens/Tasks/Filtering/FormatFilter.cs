@@ -23,7 +23,13 @@ public sealed class FormatFilter
     public static FormatFilterResult FilterFile(string path, Func<string, int[]>? encode = null)
     {
         if (!File.Exists(path)) throw new CircuitLensException($"input file not found: {path}");
-        return new FormatFilter(encode).FilterLines(File.ReadLines(path));
+        string[] lines;
+        try { lines = File.ReadAllLines(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CircuitLensException($"cannot read {path}: {e.Message}", e);
+        }
+        return new FormatFilter(encode).FilterLines(lines);
     }
 
     /// <summary>Checks every non-blank line in order; accepted pairs keep the input order.</summary>
@@ -123,18 +129,25 @@ public sealed class FormatFilter
         int? ioPos = null, s1Pos = null, s2Pos = null, endPos = null;
         if (_encode is not null)
         {
+            var nameToken = new Dictionary<string, int>();
             foreach (var name in new[] { io, s })
             {
-                int n = _encode(" " + name).Length;
-                if (n != 1) return Fail(NotSingleToken, $"\" {name}\" is {n} tokens");
+                int[] ids = _encode(" " + name);
+                if (ids.Length != 1) return Fail(NotSingleToken, $"\" {name}\" is {ids.Length} tokens");
+                nameToken[name] = ids[0];
             }
-            int cleanTokens = _encode(clean).Length, corruptTokens = _encode(corrupt).Length;
-            if (cleanTokens != corruptTokens)
-                return Fail(LengthMismatch, $"clean has {cleanTokens} tokens, corrupt has {corruptTokens}");
+            int[] cleanIds = _encode(clean);
+            int corruptTokens = _encode(corrupt).Length;
+            if (cleanIds.Length != corruptTokens)
+                return Fail(LengthMismatch, $"clean has {cleanIds.Length} tokens, corrupt has {corruptTokens}");
             ioPos = TokenPosition(clean, ioMatch.Index);
             s1Pos = TokenPosition(clean, s1.Index);
             s2Pos = TokenPosition(clean, s2.Index);
-            endPos = cleanTokens - 1;
+            endPos = cleanIds.Length - 1;
+            // Positions only mean something if each mention is the very token the metric compares (" Name").
+            foreach (var (pos, name, label) in new[] { (ioPos.Value, io, "io"), (s1Pos.Value, s, "s1"), (s2Pos.Value, s, "s2") })
+                if (pos >= cleanIds.Length || cleanIds[pos] != nameToken[name])
+                    return Fail(NameTokenMismatch, $"{label} \"{name}\" is not tokenised as \" {name}\" in clean");
         }
 
         if (!_seenClean.Add(clean)) return Fail(Duplicate, "this clean prompt was already accepted");

@@ -1,5 +1,5 @@
 // The stable reason codes the format filter gives for a rejected IOI row, and a one-line description of each.
-// The codes are part of the output format (rejects files, reports), so never rename one; add new ones at the end.
+// The codes are part of the output format (rejects files, reports), so never rename or reuse one.
 namespace CircuitLens.Tasks.Filtering;
 
 public static class FormatRejectReason
@@ -21,13 +21,14 @@ public static class FormatRejectReason
     public const string NotSingleToken = "not_single_token";
     public const string LengthMismatch = "length_mismatch";
     public const string Duplicate = "duplicate";
+    public const string NameTokenMismatch = "name_token_mismatch";
 
     /// <summary>Every code, in the order the filter checks them.</summary>
     public static IReadOnlyList<string> All { get; } =
     [
         MalformedJson, MissingField, NotSingleLine, NotPrintable, TrailingSpace, TrailingPunctuation,
         InvalidName, NamesNotDistinct, TrailingAnswer, SNotRepeated, IoNotOnce, NameOrder,
-        CorruptNotS2Swap, AnswerMismatch, NotSingleToken, LengthMismatch, Duplicate,
+        CorruptNotS2Swap, AnswerMismatch, NotSingleToken, LengthMismatch, NameTokenMismatch, Duplicate,
     ];
 
     /// <summary>A one-line human description of a reason code.</summary>
@@ -49,6 +50,7 @@ public static class FormatRejectReason
         AnswerMismatch => "answer/wrong do not equal \" \"+io / \" \"+s",
         NotSingleToken => "io or s (with a leading space) is not a single GPT-2 token",
         LengthMismatch => "clean and corrupt have different token counts",
+        NameTokenMismatch => "a name in clean is not its own \" Name\" token (e.g. no space before it)",
         Duplicate => "the same clean prompt was already accepted",
         _ => "unknown reason",
     };
