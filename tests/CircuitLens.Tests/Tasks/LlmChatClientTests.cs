@@ -116,11 +116,13 @@ public sealed class LlmChatClientTests : IDisposable
             "500" => FakeReply.Error(500, "boom"),
             "truncated" => new FakeReply { Body = "{\"choices\": [{\"message\": {\"content\": \"When John and" },
             "drop" => new FakeReply { Drop = true },
-            _ => FakeReply.Completion("too late") with { Delay = TimeSpan.FromSeconds(3) },
+            _ => FakeReply.Completion("too late") with { Delay = TimeSpan.FromSeconds(30) }, // cut short when the server stops
         };
         using var server = new LlmFakeChatServer(r => r.Number == 0 ? First() : FakeReply.Completion("fine"));
         string log = Path.Combine(_dir, "raw.jsonl");
-        using var client = new ChatCompletionsClient(Options(server.BaseUrl, log) with { Timeout = TimeSpan.FromMilliseconds(300) });
+        // Only the slow case gets a short timeout, so a loaded machine cannot turn the other failures into timeouts.
+        var timeout = failure == "slow" ? TimeSpan.FromSeconds(1) : TimeSpan.FromSeconds(10);
+        using var client = new ChatCompletionsClient(Options(server.BaseUrl, log) with { Timeout = timeout });
         var reply = await client.CompleteAsync(Hello);
         Assert.Equal("fine", reply.Content);
         Assert.Equal(2, reply.Attempts);
