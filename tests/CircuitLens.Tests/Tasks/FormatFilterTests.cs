@@ -94,6 +94,7 @@ public class FormatFilterTests
         AssertRejected(FormatRejectReason.MalformedJson, "CLEAN: When John and Mary went");
         AssertRejected(FormatRejectReason.MalformedJson, "{\"clean\": \"When John and");
         AssertRejected(FormatRejectReason.MalformedJson, "[1, 2]");
+        AssertRejected(FormatRejectReason.MalformedJson, "{\"clean\": \"a\", \"clean\": \"b\", \"corrupt\": \"c\"}");
     }
 
     [Fact]

@@ -49,34 +49,31 @@ public sealed class FormatFilter
         return new FormatFilterResult(accepted, rejected);
     }
 
-    /// <summary>Checks one JSON line holding at least "clean" and "corrupt"; "io", "s", "answer", "wrong",
-    /// "template" and "pattern" are used when present and derived otherwise.</summary>
+    /// <summary>Checks one JSON line holding at least "clean" and "corrupt"; "io", "s", "answer", "wrong" are used
+    /// when present and derived otherwise, "template" is kept, any other field is ignored.</summary>
     public FormatVerdict CheckLine(string line, int lineNumber = 0)
     {
         JsonObject? obj;
-        try { obj = JsonNode.Parse(line) as JsonObject; }
-        catch (JsonException) { obj = null; }
+        try
+        {
+            obj = JsonNode.Parse(line) as JsonObject;
+            _ = obj?.Count; // materialises the properties now, so a duplicate key fails here
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException) { obj = null; }
         if (obj is null) return Reject(lineNumber, line, MalformedJson, "not a JSON object");
 
-        string? clean = null, corrupt = null, io = null, s = null, answer = null, wrong = null, template = null;
-        foreach (var (name, slot) in new (string, int)[]
-                 { ("clean", 0), ("corrupt", 1), ("io", 2), ("s", 3), ("answer", 4), ("wrong", 5), ("template", 6) })
+        string? mistyped = null;
+        string? Field(string name)
         {
             var node = obj[name];
-            if (node is null) continue;
-            if (node is not JsonValue value || !value.TryGetValue(out string? text))
-                return Reject(lineNumber, line, MissingField, $"\"{name}\" must be a string");
-            switch (slot)
-            {
-                case 0: clean = text; break;
-                case 1: corrupt = text; break;
-                case 2: io = text; break;
-                case 3: s = text; break;
-                case 4: answer = text; break;
-                case 5: wrong = text; break;
-                default: template = text; break;
-            }
+            if (node is null) return null;
+            if (node is JsonValue value && value.TryGetValue(out string? text)) return text;
+            mistyped ??= name;
+            return null;
         }
+        string? clean = Field("clean"), corrupt = Field("corrupt"), io = Field("io"), s = Field("s"),
+            answer = Field("answer"), wrong = Field("wrong"), template = Field("template");
+        if (mistyped is not null) return Reject(lineNumber, line, MissingField, $"\"{mistyped}\" must be a string");
         if (string.IsNullOrEmpty(clean)) return Reject(lineNumber, line, MissingField, "\"clean\" is missing or empty");
         if (string.IsNullOrEmpty(corrupt)) return Reject(lineNumber, line, MissingField, "\"corrupt\" is missing or empty");
         return Check(clean, corrupt, io, s, answer, wrong, template, lineNumber, line);
