@@ -1,21 +1,32 @@
 // Entry point: builds the command tree. Each command lives in Commands/<Name>Command.cs.
 using System.CommandLine;
 using CircuitLens.Cli.Commands;
+using CircuitLens.Tokenization;
 
 namespace CircuitLens.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args)
+    public static int Main(string[] args) =>
+        BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+
+    public static RootCommand BuildRoot()
     {
+        Func<string, int[]> encode = text => Gpt2Tokenizer.Default.Encode(text);
         var root = new RootCommand("CircuitLens: mechanistic interpretability for GPT-2-family models (TransformerLens for .NET).");
         root.Subcommands.Add(LogitsCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(DownloadCommand.Create());
+
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
+        dataset.Subcommands.Add(DatasetIoiLlmCommand.Create(encode));
         root.Subcommands.Add(dataset);
-        return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+
+        var filter = new Command("filter", "Filter datasets: by format (regex) or by model correctness.");
+        filter.Subcommands.Add(FilterFormatCommand.Create(encode));
+        root.Subcommands.Add(filter);
+        return root;
     }
 }
