@@ -215,6 +215,31 @@ public class GemmTests
     }
 
     [Fact]
+    public void ConcurrentCallersGetTheSameBitsAsASingleCaller()
+    {
+        // only one product at a time uses the worker threads; the others fall back to their own thread
+        const int m = 40, k = 96, n = 600;
+        var a = RandomArray(m * k, 20);
+        var packed = Gemm.Pack(RandomArray(k * n, 21), k, n);
+        var expected = new float[m * n];
+        Gemm.MatMulCore(expected, n, a, k, packed, m, false, 1, GemmKernels.BestIsa);
+        var results = new float[4][];
+        var callers = Enumerable.Range(0, results.Length).Select(t => new Thread(() =>
+        {
+            var c = new float[m * n];
+            for (int r = 0; r < 20; r++)
+            {
+                Gemm.MatMulCore(c, n, a, k, packed, m, false, 2, GemmKernels.BestIsa);
+                if (!c.AsSpan().SequenceEqual(expected)) break;
+            }
+            results[t] = c;
+        })).ToArray();
+        foreach (var caller in callers) caller.Start();
+        foreach (var caller in callers) caller.Join();
+        foreach (var c in results) Assert.Equal(expected, c);
+    }
+
+    [Fact]
     public void ZeroSizedProductsClearOrKeepTheResult()
     {
         var c = new float[] { 1, 2, 3, 4, 5, 6 };
