@@ -5,6 +5,7 @@
 // Not here: argument checking (Gemm) and thread management (GemmWorkers).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CircuitLens.Tensors;
 
@@ -118,6 +119,32 @@ internal static unsafe class GemmDriver
         }
     }
 
+    // dst[q*ldd + i] = src[i*lds + q] for an 8x8 block
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
     // dst is (kc,32): dst[p*32 + jj] = B(pc + p, j + jj), zero for jj >= cols.
     // B is (K,N) with row stride ldb, or when transposed (N,K) with row stride ldb.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
@@ -145,10 +172,18 @@ internal static unsafe class GemmDriver
             }
             return;
         }
+        int p0 = 0;
+        if (cols == NR && Avx.IsSupported)
+        {
+            // 8x8 register transposes: the scalar gather below costs more than the arithmetic when a has few rows
+            for (; p0 <= kc - 8; p0 += 8)
+                for (int jj = 0; jj < NR; jj += 8)
+                    Transpose8x8(b + (nint)(j + jj) * ldb + pc + p0, ldb, dst + p0 * NR + jj, NR);
+        }
         for (int jj = 0; jj < cols; jj++)
         {
             float* s = b + (nint)(j + jj) * ldb + pc, d = dst + jj;
-            for (int p = 0; p < kc; p++) d[p * NR] = s[p];
+            for (int p = p0; p < kc; p++) d[p * NR] = s[p];
         }
         if (cols < NR)
             for (int p = 0; p < kc; p++) new Span<float>(dst + p * NR + cols, NR - cols).Clear();
