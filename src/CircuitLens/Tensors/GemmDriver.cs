@@ -21,7 +21,8 @@ internal unsafe struct GemmJob
     public int M, N, K;
     public bool Accumulate;
     public GemmIsa Isa;
-    public int Parts;       // how many pieces the product is cut into (one per thread)
+    public int Threads;     // how many threads work on it (1 = the calling thread only)
+    public int Parts;       // how many pieces it is cut into (a few per thread, handed out dynamically)
     public bool SplitRows;  // pieces are row ranges (else 32-column panel ranges)
     public bool Dots;       // few-row a·bᵀ done as dot products (GemmDot); pieces are ranges of b rows
 }
