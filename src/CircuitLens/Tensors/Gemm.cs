@@ -1,8 +1,9 @@
 // Matrix products for the forward and backward passes. All matrices are row-major float32.
 // This file is the public contract: argument checks, the choice of how many threads a product
 // gets, and pinning. The blocking loops live in GemmDriver, the SIMD micro-kernels in GemmKernels,
-// the few-row a·bᵀ dot products in GemmDot, the threads in GemmWorkers. Results are deterministic: K is never split between threads, so
-// every output is summed in the same order whatever MaxThreads is.
+// the few-row a·bᵀ dot products in GemmDot, the threads in GemmWorkers. Results are deterministic:
+// K is never split between threads, so every output is summed in the same order whatever
+// MaxThreads is (and the AVX-512, AVX2 and portable panel kernels give the same bits).
 using System.Diagnostics;
 
 namespace CircuitLens.Tensors;
