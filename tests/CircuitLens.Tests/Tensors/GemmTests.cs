@@ -50,7 +50,8 @@ public class GemmTests
         foreach (int k in Awkward) data.Add(9, k, 40);
         foreach (int n in Awkward) data.Add(13, 31, n);
         data.Add(1, 1, 1);
-        data.Add(65, 257, 97);   // more than one K block, tail rows and tail panel
+        data.Add(65, 257, 97);   // tail rows and tail panel
+        data.Add(20, 1100, 40);  // three K blocks of an odd size
         data.Add(129, 300, 129);
         data.Add(400, 64, 70);   // more than one M block
         return data;
