@@ -1,8 +1,9 @@
 // Matrix products for the forward and backward passes. All matrices are row-major float32.
 // This file is the public contract: argument checks, the choice of how many threads a product
 // gets, and pinning. The blocking loops live in GemmDriver, the SIMD micro-kernels in GemmKernels,
-// the threads in GemmWorkers. Results are deterministic: K is never split between threads, so
-// every output is summed in the same order whatever MaxThreads is.
+// the few-row a·bᵀ dot products in GemmDot, the threads in GemmWorkers. Results are deterministic:
+// K is never split between threads, so every output is summed in the same order whatever
+// MaxThreads is (and the AVX-512, AVX2 and portable panel kernels give the same bits).
 using System.Diagnostics;
 
 namespace CircuitLens.Tensors;
@@ -142,20 +143,19 @@ public static class Gemm
         }
     }
 
-    // Small products stay on one thread. Few rows: each thread takes a range of 32-column panels
-    // (all threads read the same small A). Many rows: each takes a range of rows.
+    // Small products stay on one thread. Few rows: the pieces are ranges of 32-column panels (every
+    // thread reads the same small A). Many rows: ranges of rows. A few pieces per thread, so a thread
+    // that starts late (a sleeping worker) or runs slower just takes fewer.
     private static void Schedule(ref GemmJob job, int threads)
     {
+        const int PartsPerThread = 3;
         double flops = 2.0 * job.M * job.N * job.K;
-        int parts = (int)Math.Clamp(flops / MinFlopsPerThread, 1, Math.Max(threads, 1));
+        int useful = (int)Math.Clamp(flops / MinFlopsPerThread, 1, Math.Max(threads, 1));
         int panels = (job.N + NR - 1) / NR, rowBlocks = (job.M + GemmKernels.MR - 1) / GemmKernels.MR;
-        if (job.Dots)
-        {
-            job.Parts = Math.Min(parts, (job.N + GemmDot.Group - 1) / GemmDot.Group);
-            return;
-        }
-        job.SplitRows = job.M >= 128 * parts || panels < 2 * parts;
-        job.Parts = Math.Min(parts, job.SplitRows ? rowBlocks : panels);
+        job.SplitRows = !job.Dots && (job.M >= 128 * useful || panels < 2 * useful);
+        int units = job.Dots ? (job.N + GemmDot.Group - 1) / GemmDot.Group : job.SplitRows ? rowBlocks : panels;
+        job.Threads = Math.Min(useful, units);
+        job.Parts = job.Threads == 1 ? 1 : Math.Min(units, job.Threads * PartsPerThread);
     }
 
     internal static unsafe PackedMatrix PackCore(ReadOnlySpan<float> b, int k, int n, bool transposed)

@@ -5,6 +5,7 @@
 // Not here: argument checking (Gemm) and thread management (GemmWorkers).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace CircuitLens.Tensors;
 
@@ -20,7 +21,8 @@ internal unsafe struct GemmJob
     public int M, N, K;
     public bool Accumulate;
     public GemmIsa Isa;
-    public int Parts;       // how many pieces the product is cut into (one per thread)
+    public int Threads;     // how many threads work on it (1 = the calling thread only)
+    public int Parts;       // how many pieces it is cut into (a few per thread, handed out dynamically)
     public bool SplitRows;  // pieces are row ranges (else 32-column panel ranges)
     public bool Dots;       // few-row a·bᵀ done as dot products (GemmDot); pieces are ranges of b rows
 }
@@ -28,8 +30,11 @@ internal unsafe struct GemmJob
 internal static unsafe class GemmDriver
 {
     private const int MR = GemmKernels.MR, NR = GemmKernels.NR;
-    public const int KC = 256;  // K block: a packed B panel (KC x 32 floats = 32 KiB) stays in L1
-    public const int MC = 384;  // M block: the packed A block (MC x KC = 384 KiB) stays in L2
+    // Measured on the 2-core Sapphire Rapids box (bench `kernel` mode): a deep K block matters most,
+    // because C of a large product lives in L3/DRAM and is re-read once per K block; a B panel
+    // (KC x 32 floats = 64 KiB) streams from L2 fast enough to keep the FMA units busy.
+    public const int KC = 512;  // most K steps per block (K is cut into equal blocks of at most this)
+    public const int MC = 192;  // M block: the packed A block (MC x KC = 384 KiB) stays in L2
 
     [ThreadStatic] private static float[]? t_aBuffer;
     [ThreadStatic] private static float[]? t_bBuffer;
@@ -67,9 +72,10 @@ internal static unsafe class GemmDriver
         fixed (float* aBuf = t_aBuffer)
         fixed (float* bBuf = t_bBuffer)
         {
-            for (int pc = 0; pc < job.K; pc += KC)
+            int kBlocks = (job.K + KC - 1) / KC, kStep = (job.K + kBlocks - 1) / kBlocks;
+            for (int pc = 0; pc < job.K; pc += kStep)
             {
-                int kc = Math.Min(KC, job.K - pc);
+                int kc = Math.Min(kStep, job.K - pc);
                 bool overwrite = pc == 0 && !job.Accumulate;
                 for (int ic = m0; ic < m1; ic += MC)
                 {
@@ -118,6 +124,32 @@ internal static unsafe class GemmDriver
         }
     }
 
+    // dst[q*ldd + i] = src[i*lds + q] for an 8x8 block
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, int lds, float* dst, int ldd)
+    {
+        var r0 = Avx.LoadVector256(src); var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds); var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds); var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds); var r7 = Avx.LoadVector256(src + 7 * lds);
+        var t0 = Avx.UnpackLow(r0, r1); var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3); var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5); var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7); var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44); var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44); var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44); var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44); var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
+    }
+
     // dst is (kc,32): dst[p*32 + jj] = B(pc + p, j + jj), zero for jj >= cols.
     // B is (K,N) with row stride ldb, or when transposed (N,K) with row stride ldb.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]  // SIMD loops: skip the slow first JIT tier
@@ -145,10 +177,18 @@ internal static unsafe class GemmDriver
             }
             return;
         }
+        int p0 = 0;
+        if (cols == NR && Avx.IsSupported)
+        {
+            // 8x8 register transposes: the scalar gather below costs more than the arithmetic when a has few rows
+            for (; p0 <= kc - 8; p0 += 8)
+                for (int jj = 0; jj < NR; jj += 8)
+                    Transpose8x8(b + (nint)(j + jj) * ldb + pc + p0, ldb, dst + p0 * NR + jj, NR);
+        }
         for (int jj = 0; jj < cols; jj++)
         {
             float* s = b + (nint)(j + jj) * ldb + pc, d = dst + jj;
-            for (int p = 0; p < kc; p++) d[p * NR] = s[p];
+            for (int p = p0; p < kc; p++) d[p * NR] = s[p];
         }
         if (cols < NR)
             for (int p = 0; p < kc; p++) new Span<float>(dst + p * NR + cols, NR - cols).Clear();

@@ -23,12 +23,13 @@ internal static class GemmWorkers
     private static readonly object s_gate = new();
     private static Worker[] s_workers = [];
     private static GemmJob s_job;
-    private static int s_remaining;
+    private static int s_remaining;  // helpers still working on the current product
+    private static int s_nextPart;   // next unclaimed part of the current product
     private static Exception? s_failure;  // a worker's exception, rethrown on the issuing thread
 
     public static void Run(in GemmJob job)
     {
-        if (job.Parts <= 1 || !Monitor.TryEnter(s_gate))
+        if (job.Threads <= 1 || job.Parts <= 1 || !Monitor.TryEnter(s_gate))
         {
             var whole = job;
             whole.Parts = 1;
@@ -37,10 +38,10 @@ internal static class GemmWorkers
         }
         try
         {
-            int helpers = Math.Min(job.Parts - 1, MaxWorkers);
+            int helpers = Math.Min(Math.Min(job.Threads, job.Parts) - 1, MaxWorkers);
             EnsureWorkers(helpers);
             s_job = job;
-            s_job.Parts = helpers + 1;
+            s_nextPart = 0;
             Volatile.Write(ref s_remaining, helpers);
             for (int w = 0; w < helpers; w++)
             {
@@ -48,7 +49,7 @@ internal static class GemmWorkers
                 Interlocked.Increment(ref worker.Ticket);
                 if (Interlocked.Exchange(ref worker.Sleeping, 0) == 1) worker.Wake.Release();
             }
-            try { GemmDriver.RunPart(s_job, 0); }
+            try { RunParts(); }
             finally
             {
                 // Never leave while helpers still write into the caller's buffers.
@@ -67,6 +68,15 @@ internal static class GemmWorkers
         }
     }
 
+    // Parts are handed out first come, first served: a helper that wakes late simply takes fewer,
+    // and which thread computes a part never changes its numbers.
+    private static void RunParts()
+    {
+        int part;
+        while ((part = Interlocked.Increment(ref s_nextPart) - 1) < s_job.Parts)
+            GemmDriver.RunPart(s_job, part);
+    }
+
     private static void EnsureWorkers(int count)
     {
         if (s_workers.Length >= count) return;
@@ -76,14 +86,13 @@ internal static class GemmWorkers
         {
             var worker = new Worker();
             grown[w] = worker;
-            int index = w;
-            var thread = new Thread(() => Loop(worker, index)) { IsBackground = true, Name = $"CircuitLens.Gemm.{w + 1}" };
+            var thread = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"CircuitLens.Gemm.{w + 1}" };
             thread.Start();
         }
         s_workers = grown;
     }
 
-    private static void Loop(Worker worker, int index)
+    private static void Loop(Worker worker)
     {
         int seen = 0;
         while (true)
@@ -102,7 +111,7 @@ internal static class GemmWorkers
                 Thread.SpinWait(8);
             }
             seen = Volatile.Read(ref worker.Ticket);
-            try { GemmDriver.RunPart(s_job, index + 1); }
+            try { RunParts(); }
             catch (Exception e) { s_failure = e; }
             finally { Interlocked.Decrement(ref s_remaining); }
         }

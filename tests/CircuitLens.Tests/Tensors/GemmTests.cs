@@ -50,7 +50,8 @@ public class GemmTests
         foreach (int k in Awkward) data.Add(9, k, 40);
         foreach (int n in Awkward) data.Add(13, 31, n);
         data.Add(1, 1, 1);
-        data.Add(65, 257, 97);   // more than one K block, tail rows and tail panel
+        data.Add(65, 257, 97);   // tail rows and tail panel
+        data.Add(20, 1100, 40);  // three K blocks of an odd size
         data.Add(129, 300, 129);
         data.Add(400, 64, 70);   // more than one M block
         return data;
@@ -212,6 +213,31 @@ public class GemmTests
             AssertClose(expected, viaDots, k, $"TransB m={m}");
             AssertClose(expected, viaPanels, k, $"packed m={m}");
         }
+    }
+
+    [Fact]
+    public void ConcurrentCallersGetTheSameBitsAsASingleCaller()
+    {
+        // only one product at a time uses the worker threads; the others fall back to their own thread
+        const int m = 40, k = 96, n = 600;
+        var a = RandomArray(m * k, 20);
+        var packed = Gemm.Pack(RandomArray(k * n, 21), k, n);
+        var expected = new float[m * n];
+        Gemm.MatMulCore(expected, n, a, k, packed, m, false, 1, GemmKernels.BestIsa);
+        var results = new float[4][];
+        var callers = Enumerable.Range(0, results.Length).Select(t => new Thread(() =>
+        {
+            var c = new float[m * n];
+            for (int r = 0; r < 20; r++)
+            {
+                Gemm.MatMulCore(c, n, a, k, packed, m, false, 2, GemmKernels.BestIsa);
+                if (!c.AsSpan().SequenceEqual(expected)) break;
+            }
+            results[t] = c;
+        })).ToArray();
+        foreach (var caller in callers) caller.Start();
+        foreach (var caller in callers) caller.Join();
+        foreach (var c in results) Assert.Equal(expected, c);
     }
 
     [Fact]
