@@ -18,6 +18,8 @@ public static class Program
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(DownloadCommand.Create());
+        root.Subcommands.Add(PatchCommand.Create());
+        root.Subcommands.Add(IoiCommand.Create());
 
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
@@ -26,6 +28,7 @@ public static class Program
 
         var filter = new Command("filter", "Filter datasets: by format (regex) or by model correctness.");
         filter.Subcommands.Add(FilterFormatCommand.Create(encode));
+        filter.Subcommands.Add(FilterModelCommand.Create());
         root.Subcommands.Add(filter);
         return root;
     }

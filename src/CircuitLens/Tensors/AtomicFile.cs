@@ -1,9 +1,9 @@
 // Writes a file under a temporary name in the same directory and renames it into place on Commit, so
 // a reader never sees a half-written output; disposing without Commit deletes the temporary file.
-// Does not fsync the directory entry.
+// Does not fsync the directory entry. Public so every writer (library and CLI) shares one implementation.
 namespace CircuitLens.Tensors;
 
-internal sealed class AtomicFile : IDisposable
+public sealed class AtomicFile : IDisposable
 {
     private readonly string _target;
     private readonly string _temp;
