@@ -42,7 +42,7 @@ public static class PatchingReport
         var heads = PatchingFigures.HeadMaps(primary, ctx);
         if (heads.Count > 1)
             report.AddHeatmapGrid(heads, $"Every head component · {PatchingFigures.Subtitle(ctx, "heads-every")}",
-                ctx.MarkIoiHeads ? "Outlined cells: the heads the IOI paper reports (legend below each map)." : null);
+                heads[0].Marks is not null ? "Outlined cells: the heads the IOI paper reports for GPT-2 small (legend below each map)." : null);
         foreach (var r in primary) report.AddHeatmap(PatchingFigures.For(r, ctx));
 
         if (primary.FirstOrDefault(r => r.Sweep == Sweep.HeadZ) is { } z)
