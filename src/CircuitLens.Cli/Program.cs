@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(DownloadCommand.Create());
         root.Subcommands.Add(PatchCommand.Create());
         root.Subcommands.Add(IoiCommand.Create());
+        root.Subcommands.Add(BenchCommand.Create());
 
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
