@@ -34,10 +34,9 @@ internal static class CacheCommand
             string dir = r.GetValue(output)!;
             Directory.CreateDirectory(dir);
             var single = cache.Row(0);
-            foreach (var name in single.Names) NpyFile.Write(Path.Combine(dir, name + ".npy"), single[name]);
+            single.SaveNpy(dir);
             if (r.GetValue(safetensors) is { } st)
-                SafetensorsWriter.Write(st, single.Names.Select(n => KeyValuePair.Create(n, single[n])),
-                    new Dictionary<string, string> { ["model"] = m.Config.ModelName, ["prepend_bos"] = model.PrependBos(r).ToString().ToLowerInvariant(), ["tokens"] = string.Join(",", ids) });
+                single.SaveSafetensors(st, new Dictionary<string, string> { ["model"] = m.Config.ModelName, ["prepend_bos"] = model.PrependBos(r).ToString().ToLowerInvariant(), ["tokens"] = string.Join(",", ids) });
             Cli.Stderr.Info($"wrote {single.Count} activations for {ids.Length} tokens to {dir}");
             return ExitCodes.Ok;
         }));

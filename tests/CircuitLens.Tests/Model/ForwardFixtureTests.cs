@@ -119,3 +119,26 @@ public class ForwardFixtureTests
         Assert.Equal(50256, TinyGpt2.Model.ToTokens("Hi")[0]);
     }
 }
+
+public class ActivationCacheFileTests
+{
+    [Fact]
+    public void CacheRoundTripsThroughNpyAndSafetensors()
+    {
+        var (_, cache) = TinyGpt2.Model.RunWithCache(TokenBatch.Single(TinyGpt2.PromptIds[1]), n => n.StartsWith("blocks.1."));
+        string dir = Path.Combine(Path.GetTempPath(), "cl-cache-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            cache.SaveNpy(dir);
+            cache.SaveSafetensors(Path.Combine(dir, "cache.safetensors"));
+            var loaded = ActivationCache.LoadSafetensors(Path.Combine(dir, "cache.safetensors"));
+            Assert.Equal(cache.Names.OrderBy(n => n), loaded.Names.OrderBy(n => n));
+            foreach (var name in cache.Names)
+            {
+                Assert.Equal(cache[name].Data, loaded[name].Data);
+                Assert.Equal(cache[name].Data, NpyFile.Read(Path.Combine(dir, name + ".npy")).Data);
+            }
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
