@@ -37,10 +37,12 @@ internal sealed class ModelOptions
 
     public bool PrependBos(ParseResult r) => !r.GetValue(NoBos);
 
-    public HookedTransformer Load(ParseResult r, CancellationToken ct = default)
+    public HookedTransformer Load(ParseResult r, CancellationToken ct = default) => Load(r.GetValue(Model)!, r.GetValue(Offline), ct);
+
+    /// <summary>Resolves a directory or hub id (download progress on stderr) and loads it.</summary>
+    public static HookedTransformer Load(string model, bool offline, CancellationToken ct = default)
     {
-        string model = r.GetValue(Model)!;
-        var hub = HubOptions.FromEnvironment(r.GetValue(Offline));
+        var hub = HubOptions.FromEnvironment(offline);
         string dir = ModelLocator.Resolve(model, new HubOptions
         {
             Offline = hub.Offline, Endpoint = hub.Endpoint, CacheDir = hub.CacheDir, Token = hub.Token, Revision = hub.Revision,

@@ -146,16 +146,7 @@ internal static class IoiCommand
         return Path.Combine(dir, "report.html");
     }
 
-    private static Model.HookedTransformer LoadModel(IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct)
-    {
-        // the saved model (on --resume) wins over the command line's default
-        var hub = Model.Hub.HubOptions.FromEnvironment(r.GetValue(modelOptions.Offline));
-        string dir = Model.Hub.ModelLocator.Resolve(o.Model, new Model.Hub.HubOptions
-        {
-            Offline = hub.Offline, Endpoint = hub.Endpoint, CacheDir = hub.CacheDir, Token = hub.Token, Revision = hub.Revision, Progress = new ThrottledDownloadProgress(),
-        }, ct);
-        var m = Model.HookedTransformer.FromDirectory(dir);
-        Cli.Stderr.Info($"model {m.Config.ModelName}: {m.Config.NLayers} layers × {m.Config.NHeads} heads, d_model {m.Config.DModel}");
-        return m;
-    }
+    // the saved model (on --resume) wins over the command line's default
+    private static Model.HookedTransformer LoadModel(IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct) =>
+        ModelOptions.Load(o.Model, r.GetValue(modelOptions.Offline), ct);
 }
