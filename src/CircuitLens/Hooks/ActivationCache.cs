@@ -36,4 +36,24 @@ public sealed class ActivationCache
         }
         return row;
     }
+
+    /// <summary>Writes one "&lt;hook name&gt;.npy" per activation into <paramref name="directory"/> (each file atomically).</summary>
+    public void SaveNpy(string directory)
+    {
+        Directory.CreateDirectory(directory);
+        foreach (var name in _order) NpyFile.Write(Path.Combine(directory, name + ".npy"), _tensors[name]);
+    }
+
+    /// <summary>Writes every activation into one safetensors file (F32, keys = hook names).</summary>
+    public void SaveSafetensors(string path, IReadOnlyDictionary<string, string>? metadata = null) =>
+        SafetensorsWriter.Write(path, _order.Select(n => KeyValuePair.Create(n, _tensors[n])), metadata);
+
+    /// <summary>Reads a cache written by <see cref="SaveSafetensors"/>.</summary>
+    public static ActivationCache LoadSafetensors(string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        var cache = new ActivationCache();
+        foreach (var name in file.Entries.Keys) cache.Set(name, file.ReadTensor(name));
+        return cache;
+    }
 }

@@ -57,6 +57,13 @@ internal sealed class Gpt2Forward
         for (int b = 0; b < B; b++)
             for (int t = 0; t < T; t++)
             {
+                if (t < ws.PadLeft[b])
+                {
+                    // pads never reach real positions (masked keys); zero rows keep them finite
+                    ws.Embed.Slice(b, t).Clear();
+                    ws.PosEmbed.Slice(b, t).Clear();
+                    continue;
+                }
                 int id = batch.Ids[b * T + t];
                 if ((uint)id >= (uint)_cfg.VocabSize) throw new CircuitLensException($"token id {id} is outside the vocabulary (size {_cfg.VocabSize})");
                 wte.Slice(id * C, C).CopyTo(ws.Embed.Slice(b, t));
@@ -190,7 +197,7 @@ internal sealed class Gpt2Forward
         }
         int p = normalized.Dim(1);
         var logits = Tensor.Zeros(B, p, V);
-        Gemm.MatMulTransB(logits.Span, normalized.Span, _w.Read(_w.TokenEmbedding), B * p, C, V);
+        Gemm.MatMul(logits.Span, normalized.Span, _w.PackedTransposed(_w.TokenEmbedding), B * p);
         return logits;
     }
 }

@@ -75,6 +75,20 @@ public sealed class Gpt2Weights
     }
 
     public Span<float> Span(ParamView view) => Buffer.AsSpan(view.Offset, view.Length);
+
+    // Linear weights re-laid out for the GEMM kernel, built on first use (keyed by buffer offset).
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(int Offset, bool Transposed), Lazy<Tensors.PackedMatrix>> _packed = new();
+
+    /// <summary>The (K,N) weight packed for x·W products; built once on first use.</summary>
+    internal Tensors.PackedMatrix Packed(ParamView view) =>
+        _packed.GetOrAdd((view.Offset, false), _ => new Lazy<Tensors.PackedMatrix>(() => Tensors.Gemm.Pack(Read(view), view.Shape[0], view.Shape[1]))).Value;
+
+    /// <summary>The (N,K) matrix packed for x·Wᵀ products (the tied unembedding); built once on first use.</summary>
+    internal Tensors.PackedMatrix PackedTransposed(ParamView view) =>
+        _packed.GetOrAdd((view.Offset, true), _ => new Lazy<Tensors.PackedMatrix>(() => Tensors.Gemm.PackTransposed(Read(view), view.Shape[1], view.Shape[0]))).Value;
+
+    /// <summary>Call after editing parameters in place: drops the packed copies so they are rebuilt from the buffer.</summary>
+    public void InvalidatePacked() => _packed.Clear();
     public ReadOnlySpan<float> Read(ParamView view) => new(Buffer, view.Offset, view.Length);
 
     public long ParameterCount => Buffer.LongLength;

@@ -4,6 +4,7 @@
 using System.Collections.Concurrent;
 using CircuitLens.Hooks;
 using CircuitLens.Tensors;
+using CircuitLens.Tokenization;
 
 namespace CircuitLens.Model;
 
@@ -13,12 +14,35 @@ public sealed partial class HookedTransformer
 
     public Gpt2Config Config { get; }
     public Gpt2Weights Weights { get; }
+    public Gpt2Tokenizer Tokenizer { get; }
 
-    public HookedTransformer(Gpt2Weights weights)
+    public HookedTransformer(Gpt2Weights weights, Gpt2Tokenizer? tokenizer = null)
     {
         Weights = weights;
         Config = weights.Config;
+        Tokenizer = tokenizer ?? Gpt2Tokenizer.Default;
     }
+
+    /// <summary>Loads a checkpoint directory (config.json + model.safetensors, and vocab.json/merges.txt when present).</summary>
+    public static HookedTransformer FromDirectory(string directory) =>
+        new(CheckpointLoader.Load(directory), Gpt2Tokenizer.FromModelDirectory(directory));
+
+    /// <summary>Loads a local model directory or a Hugging Face hub id (from the shared hub cache, downloading when needed).</summary>
+    public static HookedTransformer FromPretrained(string model, Hub.HubOptions? hub = null, CancellationToken ct = default) =>
+        FromDirectory(Hub.ModelLocator.Resolve(model, hub ?? Hub.HubOptions.FromEnvironment(), ct));
+
+    /// <summary>Token ids of <paramref name="text"/>, with &lt;|endoftext|&gt; prepended when <paramref name="prependBos"/> (TransformerLens' default).</summary>
+    public int[] ToTokens(string text, bool prependBos = true)
+    {
+        var ids = Tokenizer.Encode(text);
+        return prependBos ? [Gpt2Tokenizer.EndOfTextId, .. ids] : ids;
+    }
+
+    /// <summary>A left-padded batch of several prompts.</summary>
+    public TokenBatch ToTokens(IReadOnlyList<string> texts, bool prependBos = true) =>
+        TokenBatch.FromSequences(texts.Select(t => ToTokens(t, prependBos)).ToList());
+
+    public string ToText(ReadOnlySpan<int> ids) => Tokenizer.Decode(ids);
 
     /// <summary>Runs the model. Thread-safe: concurrent calls use separate workspaces.</summary>
     public ForwardResult Run(TokenBatch batch, ForwardOptions? options = null, IEnumerable<NamedHook>? hooks = null)

@@ -9,6 +9,7 @@ internal static class Linear
         int k = weight.Shape[0], oc = weight.Shape[1];
         var b = w.Read(bias);
         for (int i = 0; i < n; i++) b.CopyTo(output.Slice(i * oc, oc));
-        Tensors.Gemm.MatMul(output, input, w.Read(weight), n, k, oc, accumulate: true);
+        Tensors.Gemm.MatMul(output, input, w.Packed(weight), n, accumulate: true);
+        _ = k;
     }
 }

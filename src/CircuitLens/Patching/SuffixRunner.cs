@@ -50,13 +50,20 @@ internal sealed class SuffixRunner
     /// <summary>Residual holds resid_pre of <paramref name="layer"/>; runs to the end and returns LD per variant.</summary>
     public float[] RunFromResidPre(Variants vs, int layer)
     {
-        for (int l = layer; l < _cfg.NLayers; l++) FullBlock(vs, l);
-        return Metric(vs);
+        int last = _cfg.NLayers - 1;
+        if (layer > last) return Metric(vs);
+        for (int l = layer; l < last; l++) FullBlock(vs, l);
+        AttentionHalf(vs, last);
+        var lastRows = CompactToLastRows(vs, withHeadOutputs: true);
+        AttentionOutput(lastRows, last);
+        MlpHalf(lastRows, last);
+        return Metric(lastRows);
     }
 
     /// <summary>Residual holds resid_pre and HeadOutputs holds z of <paramref name="layer"/>: adds z·W_O + b, then continues.</summary>
     public float[] RunFromAttentionOutput(Variants vs, int layer)
     {
+        if (layer == _cfg.NLayers - 1) vs = CompactToLastRows(vs, withHeadOutputs: true);
         AttentionOutput(vs, layer);
         MlpHalf(vs, layer);
         return RunFromResidPre(vs, layer + 1);
@@ -65,19 +72,41 @@ internal sealed class SuffixRunner
     /// <summary>Residual holds resid_mid of <paramref name="layer"/>: runs its MLP, then continues.</summary>
     public float[] RunFromResidMid(Variants vs, int layer)
     {
+        if (layer == _cfg.NLayers - 1) vs = CompactToLastRows(vs, withHeadOutputs: false);
         MlpHalf(vs, layer);
         return RunFromResidPre(vs, layer + 1);
     }
 
     private void FullBlock(Variants vs, int l)
     {
+        AttentionHalf(vs, l);
+        AttentionOutput(vs, l);
+        MlpHalf(vs, l);
+    }
+
+    // ln_1, q/k/v of every suffix row, and z (keys/values of all rows are needed by later queries)
+    private void AttentionHalf(Variants vs, int l)
+    {
         var lw = _w.Layers[l];
         int R = vs.TotalRows;
         LayerNormRows(R, lw.Ln1Weight, lw.Ln1Bias);
         Linear.Forward(_qkv.AsSpan(0, R * 3 * C), _ln.AsSpan(0, R * C), _w, lw.QkvWeight, lw.QkvBias, R);
         AttendSuffix(vs, l);
-        AttentionOutput(vs, l);
-        MlpHalf(vs, l);
+    }
+
+    // In the last layer only each variant's final row reaches the metric: keep just those rows
+    // (in place: variant v's row moves to index v, never past a row still to be read).
+    private Variants CompactToLastRows(Variants vs, bool withHeadOutputs)
+    {
+        var compact = new Variants();
+        for (int v = 0; v < vs.Count; v++)
+        {
+            int row = vs.RowOffset[v] + vs.Rows(v, SeqLen) - 1;
+            compact.Add(vs.Pair[v], SeqLen - 1, SeqLen);
+            _x.AsSpan(row * C, C).CopyTo(_x.AsSpan(v * C, C));
+            if (withHeadOutputs) _z.AsSpan(row * C, C).CopyTo(_z.AsSpan(v * C, C));
+        }
+        return compact;
     }
 
     private void AttentionOutput(Variants vs, int l)

@@ -1,9 +1,9 @@
 // Writes a file under a temporary name in the same directory and renames it into place on Commit, so
 // a reader never sees a half-written output; disposing without Commit deletes the temporary file.
-// Does not fsync the directory entry.
+// Does not fsync the directory entry. Public so every writer (library and CLI) shares one implementation.
 namespace CircuitLens.Tensors;
 
-internal sealed class AtomicFile : IDisposable
+public sealed class AtomicFile : IDisposable
 {
     private readonly string _target;
     private readonly string _temp;
@@ -26,6 +26,16 @@ internal sealed class AtomicFile : IDisposable
         var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16);
         return new AtomicFile(full, temp, stream);
     }
+
+    /// <summary>Writes the whole file atomically.</summary>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        using var file = Create(path);
+        file.Stream.Write(bytes);
+        file.Commit();
+    }
+
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, new System.Text.UTF8Encoding(false).GetBytes(text));
 
     public Stream Stream => _stream ?? throw new ObjectDisposedException(nameof(AtomicFile));
 

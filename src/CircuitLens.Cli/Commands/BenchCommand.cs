@@ -1,0 +1,155 @@
+// `circuitlens bench patch` / `bench forward`: the end-to-end numbers users ask about, measured in
+// one run on random weights in GPT-2-small shapes (or a real checkpoint): forward throughput against
+// the GEMM's measured peak, the plain sweep as baseline, the fast exact sweep, attribution patching,
+// one pair at a time vs whole batches, 1 vs 2 threads, and peak memory.
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using CircuitLens.Model;
+using CircuitLens.Patching;
+using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tensors;
+
+namespace CircuitLens.Cli.Commands;
+
+internal static class BenchCommand
+{
+    public static Command Create()
+    {
+        var bench = new Command("bench", "Measure performance (random GPT-2-small-shaped weights unless --model is given).");
+        bench.Subcommands.Add(Forward());
+        bench.Subcommands.Add(Patch());
+        return bench;
+    }
+
+    private static Option<string?> ModelOption() => new("--model", "-m") { Description = "Model directory or hub id; default: random weights in GPT-2 small's shapes." };
+    private static Option<int> ThreadsOption() => new("--threads") { Description = "GEMM threads (default: all cores).", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+    private static Command Forward()
+    {
+        var model = ModelOption(); var threads = ThreadsOption();
+        var batch = new Option<int>("--batch") { Description = "Prompts per forward.", DefaultValueFactory = _ => 16 };
+        var seq = new Option<int>("--seq") { Description = "Tokens per prompt.", DefaultValueFactory = _ => 32 };
+        var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5, Description = "Timed repetitions (best is reported)." };
+        var command = new Command("forward", "Forward-pass throughput (tokens/s, GFLOP/s) against the measured matrix-product peak.") { model, threads, batch, seq, repeats };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            Gemm.MaxThreads = r.GetValue(threads);
+            var m = LoadOrRandom(r.GetValue(model));
+            int B = r.GetValue(batch), T = r.GetValue(seq);
+            var rng = new Random(1);
+            var tokens = TokenBatch.FromSequences(Enumerable.Range(0, B).Select(_ => Enumerable.Range(0, T).Select(_ => rng.Next(m.Config.VocabSize)).ToArray()).ToList());
+            m.Forward(tokens, LogitsMode.LastPosition);   // warm-up (packing, JIT)
+            double best = double.MaxValue;
+            for (int i = 0; i < r.GetValue(repeats); i++)
+            {
+                var clock = Stopwatch.StartNew();
+                m.Forward(tokens, LogitsMode.LastPosition);
+                best = Math.Min(best, clock.Elapsed.TotalSeconds);
+            }
+            double flops = ForwardFlops(m.Config, B, T);
+            double peak = Gemm.MeasurePeakGflops(Gemm.MaxThreads);
+            Print("forward", [("model", m.Config.ModelName), ("threads", Gemm.MaxThreads.ToString()), ("batch × seq", $"{B} × {T} = {B * T} tokens"),
+                ("time (best)", $"{best * 1000:F1} ms"), ("tokens/s", $"{B * T / best:F0}"), ("GFLOP/s", $"{flops / best / 1e9:F1}"),
+                ("GEMM peak GFLOP/s (measured, 1536³)", $"{peak:F1}"), ("fraction of peak", $"{flops / best / 1e9 / peak:P0}")]);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Patch()
+    {
+        var model = ModelOption(); var threads = ThreadsOption();
+        var pairs = new Option<int>("--pairs") { Description = "IOI pairs (template dataset, seed 0).", DefaultValueFactory = _ => 100 };
+        var sweep = new Option<string>("--sweep") { Description = "Sweep to time.", DefaultValueFactory = _ => "head-z" };
+        var baseline = new Option<int>("--baseline-components") { Description = "Components of the plain sweep to time (it is extrapolated to the full sweep); 0 skips it.", DefaultValueFactory = _ => 12 };
+        var compare = new Option<bool>("--compare") { Description = "Also time one pair at a time and 1 thread." };
+        var command = new Command("patch", "Time the plain sweep, the fast exact sweep and attribution patching on IOI pairs.") { model, threads, pairs, sweep, baseline, compare };
+        command.SetAction(r => Cli.Run(() =>
+        {
+            Gemm.MaxThreads = r.GetValue(threads);
+            var m = LoadOrRandom(r.GetValue(model));
+            var s = Sweep.Parse(r.GetValue(sweep)!)[0];
+            var rows = IoiDatasetGenerator.Generate(new IoiDatasetOptions { N = r.GetValue(pairs), Seed = 0 }).Pairs;
+            var data = new IoiTokenizedPairs(m, rows, prependBos: true).ToPatchingBatch();
+            int components = s.Axes == SweepAxes.LayerHead ? m.Config.NLayers * m.Config.NHeads : m.Config.NLayers * data.SeqLen * (s.PerHead ? m.Config.NHeads : 1);
+            long patches = (long)components * data.Count;
+            var lines = new List<(string, string)>
+            {
+                ("model", m.Config.ModelName), ("threads", Gemm.MaxThreads.ToString()), ("pairs", $"{data.Count} (tokens per prompt {data.Clean.Lengths.Min()}–{data.SeqLen}, BOS)"),
+                ("sweep", $"{s.Name}: {components} components × {data.Count} pairs = {patches} patched runs"),
+            };
+            FastActivationPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), s);   // warm-up
+
+            if (r.GetValue(baseline) is int k and > 0)
+            {
+                var (clean, corrupt) = ActivationPatching.Baselines(m, data);
+                var clock = Stopwatch.StartNew();
+                PlainComponents(m, data, s, k);
+                double t = clock.Elapsed.TotalSeconds;
+                double rate = (double)k * data.Count / t;
+                lines.Add(("plain sweep (baseline)", $"{k} components in {t:F1} s = {rate:F1} patches/s → full sweep ≈ {patches / rate:F0} s (extrapolated)"));
+                _ = (clean, corrupt);
+            }
+            GC.Collect();
+            var fast = Stopwatch.StartNew();
+            FastActivationPatching.Run(m, data, s);
+            double tf = fast.Elapsed.TotalSeconds;
+            lines.Add(("fast exact sweep (whole batch)", $"{tf:F1} s = {patches / tf:F0} patches/s"));
+            var attr = Stopwatch.StartNew();
+            AttributionPatching.Run(m, data, Sweep.All.Where(x => x.Axes != SweepAxes.LayerPosHead).ToList());
+            lines.Add(("attribution patching (8 sweeps)", $"{attr.Elapsed.TotalSeconds:F2} s"));
+            if (r.GetValue(compare))
+            {
+                var single = Stopwatch.StartNew();
+                for (int b = 0; b < data.Count; b++) FastActivationPatching.Run(m, data.Slice(b, 1), s);
+                lines.Add(("fast exact, one pair at a time", $"{single.Elapsed.TotalSeconds:F1} s"));
+                int saved = Gemm.MaxThreads;
+                Gemm.MaxThreads = 1;
+                var one = Stopwatch.StartNew();
+                FastActivationPatching.Run(m, data, s);
+                lines.Add(("fast exact, 1 thread", $"{one.Elapsed.TotalSeconds:F1} s"));
+                Gemm.MaxThreads = saved;
+            }
+            lines.Add(("peak working set", $"{Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB"));
+            Print("patch", lines);
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    // The plain engine on the first k components only: one full hooked forward of the batch per component.
+    private static void PlainComponents(HookedTransformer m, PatchingBatch data, Sweep s, int k)
+    {
+        var (_, cleanCache) = m.RunWithCache(data.Clean, n => n.EndsWith(Hooks.HookNames.Suffix(s.Point)), new ForwardOptions { Logits = LogitsMode.None });
+        int H = m.Config.NHeads;
+        for (int c = 0; c < k; c++)
+        {
+            int layer = c / H, head = c % H;
+            var clean = cleanCache[s.Point, layer];
+            var hook = new Hooks.NamedHook(Hooks.HookNames.Name(s.Point, layer), (act, _) =>
+            {
+                for (int b = 0; b < data.Count; b++)
+                    for (int t = data.PadLeft(b); t < data.SeqLen; t++) clean.Slice(b, t, head).CopyTo(act.Slice(b, t, head));
+            });
+            m.Run(data.Corrupt, new ForwardOptions { Logits = LogitsMode.LastPosition }, [hook]);
+        }
+    }
+
+    private static HookedTransformer LoadOrRandom(string? model)
+    {
+        if (model is not null) return HookedTransformer.FromPretrained(model);
+        Cli.Stderr.Info("random weights in GPT-2 small's shapes (12 layers, 12 heads, d_model 768)");
+        return new HookedTransformer(Gpt2Weights.Random(Gpt2Config.Gpt2Small));
+    }
+
+    // GEMM work of one forward with last-position logits: 24·C² per token per layer (qkv, out, 2 MLP), attention 4·T·C, unembedding 2·C·V per row
+    public static double ForwardFlops(Gpt2Config c, int batch, int seq) =>
+        (double)batch * seq * c.NLayers * (2.0 * c.DModel * (3 * c.DModel + c.DModel + 2 * c.DMlp) + 4.0 * seq * c.DModel) + 2.0 * batch * c.DModel * c.VocabSize;
+
+    private static void Print(string title, IEnumerable<(string Key, string Value)> lines)
+    {
+        Console.Out.WriteLine($"# bench {title} ({Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version})");
+        foreach (var (k, v) in lines) Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{k,-38} {v}"));
+    }
+}

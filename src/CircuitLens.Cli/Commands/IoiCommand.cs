@@ -1,0 +1,152 @@
+// `circuitlens ioi`: the headline job in one command. Generates IOI pairs, filters them by format and
+// by the model's correctness, patches every component, and writes maps and report.html into
+// runs/ioi-<timestamp>/. Each stage saves its artefact before the next starts, so `--resume DIR`
+// continues an interrupted run (patching itself resumes by chunk) with the options saved in DIR.
+using System.CommandLine;
+using System.Text.Json;
+using CircuitLens.Patching;
+using CircuitLens.Tasks.Filtering;
+using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tensors;
+
+namespace CircuitLens.Cli.Commands;
+
+internal static class IoiCommand
+{
+    private sealed record IoiRunOptions(string Model, int N, int Seed, string Pattern, string Corruption, string Sweep, string Method, string Filter, bool PrependBos, int ChunkSize);
+
+    public static Command Create()
+    {
+        var model = new ModelOptions(defaultModel: "gpt2");
+        var n = new Option<int>("--n") { Description = "Number of IOI pairs to generate.", DefaultValueFactory = _ => 100 };
+        var seed = new Option<int>("--seed") { Description = "Dataset seed.", DefaultValueFactory = _ => 0 };
+        var pattern = new Option<string>("--pattern") { Description = "baba, abba or mixed.", DefaultValueFactory = _ => "mixed" };
+        pattern.AcceptOnlyFromAmong("baba", "abba", "mixed");
+        var corruption = new Option<string>("--corruption") { Description = "s2-swap or abc.", DefaultValueFactory = _ => "s2-swap" };
+        corruption.AcceptOnlyFromAmong("s2-swap", "abc");
+        var sweep = new Option<string>("--sweep") { Description = "Sweeps to run (see `patch --help`).", DefaultValueFactory = _ => "heads-every,block-every" };
+        var method = new Option<string>("--method") { Description = "exact, plain, attribution or both.", DefaultValueFactory = _ => "exact" };
+        method.AcceptOnlyFromAmong("exact", "plain", "attribution", "both");
+        var filter = new Option<string>("--filter") { Description = "Correctness filter: top1, sign, or none.", DefaultValueFactory = _ => "top1" };
+        filter.AcceptOnlyFromAmong("top1", "sign", "none");
+        var runsDir = new Option<string>("--runs-dir") { Description = "Where new run directories are created.", DefaultValueFactory = _ => "runs" };
+        var resume = new Option<string?>("--resume") { Description = "Continue an interrupted run in this directory (its saved options are used)." };
+        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per patching chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 };
+        var command = new Command("ioi", "The IOI experiment end to end: generate → filter by format → filter by model → cache & patch → heatmaps and report.html.")
+        {
+            n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk,
+        };
+        model.AddTo(command);
+        command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
+        {
+            var (dir, options) = Prepare(r, model, n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk);
+            Cli.Stderr.Info($"run directory: {dir}");
+            string report = RunStages(dir, options, model, r, ct);
+            Cli.Stderr.Info($"report: {report}");
+            Console.Out.WriteLine(Path.GetFullPath(report));
+            return ExitCodes.Ok;
+        })));
+        return command;
+    }
+
+    private static (string Dir, IoiRunOptions Options) Prepare(ParseResult r, ModelOptions model, Option<int> n, Option<int> seed, Option<string> pattern,
+        Option<string> corruption, Option<string> sweep, Option<string> method, Option<string> filter, Option<string> runsDir, Option<string?> resume, Option<int> chunk)
+    {
+        if (r.GetValue(resume) is { } existing)
+        {
+            string path = Path.Combine(existing, "options.json");
+            if (!File.Exists(path)) throw new CircuitLensException($"--resume {existing}: no options.json there (not an ioi run directory)");
+            var saved = JsonSerializer.Deserialize<IoiRunOptions>(File.ReadAllText(path))
+                ?? throw new CircuitLensException($"{path}: unreadable run options");
+            return (existing, saved);
+        }
+        var options = new IoiRunOptions(r.GetValue(model.Model)!, r.GetValue(n), r.GetValue(seed), r.GetValue(pattern)!, r.GetValue(corruption)!,
+            r.GetValue(sweep)!, r.GetValue(method)!, r.GetValue(filter)!, model.PrependBos(r), r.GetValue(chunk));
+        if (options.N < 1) throw new CircuitLensException("--n must be at least 1");
+        if (options.ChunkSize < 1) throw new CircuitLensException("--chunk-size must be at least 1");
+        Sweep.Parse(options.Sweep);   // fail before any work
+        string dir = Path.Combine(r.GetValue(runsDir)!, $"ioi-{DateTime.Now:yyyyMMdd-HHmmss}");
+        Directory.CreateDirectory(dir);
+        AtomicFile.WriteAllText(Path.Combine(dir, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
+        return (dir, options);
+    }
+
+    private static string RunStages(string dir, IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct)
+    {
+        var tables = new List<(string, string[], IReadOnlyList<string[]>)>();
+        var info = new List<(string, string)> { ("dataset", $"{o.N} template pairs, seed {o.Seed}, pattern {o.Pattern}, corruption {o.Corruption}"), ("run directory", Path.GetFullPath(dir)) };
+
+        // 1. generate
+        string pairsPath = Path.Combine(dir, "pairs.jsonl");
+        IReadOnlyList<IoiPair> pairs;
+        if (File.Exists(pairsPath)) { pairs = IoiJsonl.Read(pairsPath); Cli.Stderr.Info($"[1/4] dataset: reusing {pairsPath} ({pairs.Count} pairs)"); }
+        else
+        {
+            var dataset = IoiDatasetGenerator.Generate(new IoiDatasetOptions
+            {
+                N = o.N, Seed = o.Seed, Pattern = IoiOptionText.ParsePattern(o.Pattern), Corruption = IoiOptionText.ParseCorruption(o.Corruption),
+            });
+            pairs = dataset.Pairs;
+            IoiJsonl.Write(pairsPath, pairs);
+            AtomicFile.WriteAllText(Path.Combine(dir, "dataset.json"), JsonSerializer.Serialize(new { pairs = pairs.Count, dropped_words = dataset.Dropped }, new JsonSerializerOptions { WriteIndented = true }));
+            Cli.Stderr.Info($"[1/4] dataset: {pairs.Count} pairs → {pairsPath}" + (dataset.Dropped.Count > 0 ? $" ({dataset.Dropped.Count} words dropped: not single tokens)" : ""));
+        }
+
+        // 2. format filter (defined for S2-swap pairs; ABC corruptions are not S2 swaps)
+        string formattedPath = Path.Combine(dir, "formatted.jsonl");
+        if (o.Corruption == "s2-swap")
+        {
+            if (!File.Exists(formattedPath))
+            {
+                var filter = new FormatFilter(text => Tokenization.Gpt2Tokenizer.Default.Encode(text));
+                var accepted = new List<IoiPair>(); var rejected = new List<FormatRejection>();
+                for (int i = 0; i < pairs.Count; i++)
+                {
+                    var p = pairs[i];
+                    var verdict = filter.Check(p.Clean, p.Corrupt, p.Io, p.S, p.Answer, p.Wrong, p.Template, i + 1);
+                    if (verdict.Accepted) accepted.Add(p with { }); else rejected.Add(verdict.Rejection!);
+                }
+                var result = new FormatFilterResult(accepted, rejected);
+                FormatFilterJsonl.WriteRejections(Path.Combine(dir, "format_rejects.jsonl"), rejected);
+                FormatFilterJsonl.WriteJson(Path.Combine(dir, "format_filter.json"), FormatFilterJsonl.Report(pairsPath, accepted.Count, result.CountsByReason));
+                IoiJsonl.Write(formattedPath, accepted);
+                Cli.Stderr.Info($"[2/4] format filter: kept {accepted.Count} of {pairs.Count}" + string.Concat(result.CountsByReason.Select(kv => $"; {kv.Key}: {kv.Value}")));
+            }
+            var kept = IoiJsonl.Read(formattedPath);
+            tables.Add(("Format filter", ["stage", "pairs"], [["generated", pairs.Count.ToString()], ["well-formed (kept)", kept.Count.ToString()], ["rejected", (pairs.Count - kept.Count).ToString()]]));
+            pairs = kept;
+        }
+        else Cli.Stderr.Info("[2/4] format filter: skipped (it checks S2-swap pairs; ABC corruptions are not)");
+        if (pairs.Count == 0) throw new CircuitLensException($"no pair passed the format filter (see {Path.Combine(dir, "format_rejects.jsonl")})");
+
+        // 3. correctness filter
+        var model = LoadModel(o, modelOptions, r, ct);
+        string keptPath = Path.Combine(dir, "kept.jsonl");
+        if (o.Filter == "none") { Cli.Stderr.Info("[3/4] correctness filter: skipped (--filter none)"); }
+        else if (File.Exists(keptPath)) { pairs = IoiJsonl.Read(keptPath); Cli.Stderr.Info($"[3/4] correctness filter: reusing {keptPath} ({pairs.Count} pairs)"); }
+        else
+        {
+            Cli.Stderr.Info("[3/4] correctness filter");
+            var result = FilterModelStage.Run(model, pairs, o.PrependBos, FilterModelStage.ParseMode(o.Filter), keptPath, Path.Combine(dir, "filter_model.json"), pairsPath, ct);
+            tables.Add(("Correctness filter (" + o.Filter + ")", ["outcome", "pairs", "meaning"],
+                new[] { new[] { "kept", result.Kept.Count.ToString(), "the model is right on both sides" } }
+                    .Concat(result.ReasonCounts.Select(kv => new[] { kv.Key, kv.Value.ToString(), CorrectnessFilter.Describe(kv.Key) })).ToList()));
+            pairs = result.Kept;
+        }
+        if (pairs.Count == 0)
+            throw new CircuitLensException($"the dataset is empty after the correctness filter: the model got no pair right (see {Path.Combine(dir, "filter_model.json")}); try --filter sign or a larger model");
+
+        // 4. cache and patch, pictures, report
+        Cli.Stderr.Info($"[4/4] patching {pairs.Count} pairs: {o.Sweep} ({o.Method})");
+        PatchStage.Run(model, pairs, o.PrependBos, dir, new PatchStageOptions
+        {
+            Sweeps = Sweep.Parse(o.Sweep), Method = Enum.Parse<PatchingMethod>(o.Method, ignoreCase: true), ChunkSize = o.ChunkSize,
+            PairsSource = o.Filter == "none" ? pairsPath : keptPath, ExtraTables = tables, ExtraInfo = info,
+        }, ct);
+        return Path.Combine(dir, "report.html");
+    }
+
+    // the saved model (on --resume) wins over the command line's default
+    private static Model.HookedTransformer LoadModel(IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct) =>
+        ModelOptions.Load(o.Model, r.GetValue(modelOptions.Offline), ct);
+}

@@ -1,0 +1,59 @@
+// Reads a Hugging Face GPT-2 checkpoint directory (config.json + model.safetensors) into one
+// parameter buffer. Accepts the hub's key names and the "transformer."-prefixed ones; ignores the
+// attention-mask buffers and a tied lm_head.weight. Names any missing or mis-shaped tensor.
+using CircuitLens.Tensors;
+
+namespace CircuitLens.Model;
+
+public static class CheckpointLoader
+{
+    public static Gpt2Weights Load(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new CircuitLensException($"model directory '{directory}' does not exist");
+        var config = Gpt2Config.FromJsonFile(Path.Combine(directory, "config.json"));
+        string weightsPath = Path.Combine(directory, "model.safetensors");
+        if (!File.Exists(weightsPath))
+            throw new CircuitLensException($"{directory}: model.safetensors not found (only safetensors checkpoints are supported)");
+        config = config with { ModelName = ModelNameOf(directory, config) };
+        using var file = SafetensorsFile.Open(weightsPath);
+        return Load(file, config);
+    }
+
+    public static Gpt2Weights Load(SafetensorsFile file, Gpt2Config config)
+    {
+        var keys = new Dictionary<string, string>(StringComparer.Ordinal);   // canonical name -> key in file
+        foreach (var key in file.Entries.Keys)
+        {
+            string name = key.StartsWith("transformer.", StringComparison.Ordinal) ? key["transformer.".Length..] : key;
+            if (IsIgnored(name)) continue;
+            if (!keys.TryAdd(name, key))
+                throw new CircuitLensException($"{file.Path}: tensor '{name}' appears twice (with and without the 'transformer.' prefix)");
+        }
+        var weights = new Gpt2Weights(config);
+        foreach (var view in weights.All)
+        {
+            if (!keys.TryGetValue(view.Name, out var key))
+                throw new CircuitLensException($"{file.Path}: missing tensor '{view.Name}' (expected shape [{string.Join(", ", view.Shape)}])");
+            var entry = file.Entries[key];
+            if (!entry.Shape.AsSpan().SequenceEqual(view.Shape))
+                throw new CircuitLensException($"{file.Path}: tensor '{key}' has shape {entry.ShapeString}, expected [{string.Join(", ", view.Shape)}] for config {config.NLayers} layers, d_model {config.DModel}, vocab {config.VocabSize}");
+            file.ReadFloat32(key, weights.Span(view));
+        }
+        return weights;
+    }
+
+    // Buffers that carry no parameters, and the tied unembedding (GPT-2 reuses wte).
+    private static bool IsIgnored(string name) =>
+        name.EndsWith(".attn.bias", StringComparison.Ordinal) || name.EndsWith(".attn.masked_bias", StringComparison.Ordinal)
+        || name == "lm_head.weight";
+
+    private static string ModelNameOf(string directory, Gpt2Config config)
+    {
+        // hub snapshots live in .../models--owner--name/snapshots/<commit>: report owner/name
+        var full = Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar);
+        var parent = Directory.GetParent(full);
+        if (parent?.Name == "snapshots" && parent.Parent?.Name.StartsWith("models--", StringComparison.Ordinal) == true)
+            return parent.Parent.Name["models--".Length..].Replace("--", "/");
+        return config.ModelName is { Length: > 0 } n && n != "gpt2" ? n : Path.GetFileName(full);
+    }
+}

@@ -1,0 +1,157 @@
+// Runs a set of sweeps over a whole dataset in chunks of pairs, so memory stays bounded and an
+// interrupted job resumes from the last finished chunk (each chunk's raw results are saved under
+// <checkpoint dir>/chunk-NNNN/ before the next starts). Chunks are padded independently; positions
+// are real token indices, so results concatenate along the batch with NaN past each pair's length.
+using System.Diagnostics;
+using CircuitLens.Model;
+using CircuitLens.Tensors;
+
+namespace CircuitLens.Patching;
+
+public sealed record PatchingJobOptions
+{
+    public required IReadOnlyList<Sweep> Sweeps { get; init; }
+    public PatchingMethod Method { get; init; } = PatchingMethod.Exact;
+    /// <summary>Pairs per chunk (the unit of progress and of resuming).</summary>
+    public int ChunkSize { get; init; } = 25;
+    /// <summary>Where finished chunks are kept for resuming; null keeps nothing.</summary>
+    public string? CheckpointDir { get; init; }
+    /// <summary>Identifies the job (model, data, options): a checkpoint made for another job is refused.</summary>
+    public string Fingerprint { get; init; } = "";
+    public FastPatchingOptions Fast { get; init; } = new();
+}
+
+/// <summary>How far the whole job has come (0..1) and what it is doing.</summary>
+public readonly record struct JobProgress(double Fraction, string Stage);
+
+public sealed class PatchingJobResult
+{
+    public required IReadOnlyList<PatchingResult> Exact { get; init; }        // empty for Attribution
+    public required IReadOnlyList<PatchingResult> Attribution { get; init; }  // empty for Exact/Plain
+    public required float[] CleanLogitDiff { get; init; }
+    public required float[] CorruptLogitDiff { get; init; }
+    public TimeSpan ExactTime { get; init; }
+    public TimeSpan AttributionTime { get; init; }
+    public int ResumedChunks { get; init; }
+}
+
+public static class PatchingJob
+{
+    public static PatchingJobResult Run(HookedTransformer model, PatchingBatch data, PatchingJobOptions options,
+        IProgress<JobProgress>? progress = null, CancellationToken ct = default)
+    {
+        if (options.ChunkSize < 1) throw new CircuitLensException("chunk size must be at least 1");
+        PrepareCheckpointDir(options);
+        bool exact = options.Method != PatchingMethod.Attribution, attribution = options.Method is PatchingMethod.Attribution or PatchingMethod.Both;
+        var methods = new List<(string Tag, Func<PatchingBatch, IProgress<PatchingProgress>?, IReadOnlyList<PatchingResult>> Run)>();
+        if (exact)
+            methods.Add(("exact", options.Method == PatchingMethod.Plain
+                ? (chunk, p) => options.Sweeps.Select(s => ActivationPatching.Run(model, chunk, s, p, ct)).ToList()
+                : (chunk, p) => FastActivationPatching.RunMany(model, chunk, options.Sweeps, options.Fast, p, ct)));
+        if (attribution)
+            methods.Add(("attribution", (chunk, _) => AttributionPatching.Run(model, chunk, options.Sweeps)));
+
+        int chunks = (data.Count + options.ChunkSize - 1) / options.ChunkSize, resumed = 0;
+        var perMethod = methods.Select(_ => new List<IReadOnlyList<PatchingResult>>()).ToList();
+        var times = new TimeSpan[methods.Count];
+        for (int c = 0; c < chunks; c++)
+        {
+            int start = c * options.ChunkSize, count = Math.Min(options.ChunkSize, data.Count - start);
+            var chunk = data.Slice(start, count);
+            for (int m = 0; m < methods.Count; m++)
+            {
+                ct.ThrowIfCancellationRequested();
+                string tag = methods[m].Tag;
+                double before = (c + (double)m / methods.Count) / chunks;
+                var saved = TryLoadChunk(options, c, tag);
+                if (saved is not null) { perMethod[m].Add(saved); resumed++; continue; }
+                progress?.Report(new JobProgress(before, $"{tag}: pairs {start + 1}-{start + count} of {data.Count}"));
+                var inner = progress is null ? null : new Progress<PatchingProgress>(p =>
+                    progress.Report(new JobProgress(before + (double)p.Done / Math.Max(1, p.Total) / chunks / methods.Count / (tag == "exact" && options.Method == PatchingMethod.Plain ? options.Sweeps.Count : 1), $"{tag} {p.Sweep}: pairs {start + 1}-{start + count} of {data.Count}")));
+                var clock = Stopwatch.StartNew();
+                var results = methods[m].Run(chunk, inner);
+                times[m] += clock.Elapsed;
+                SaveChunk(options, c, tag, results);
+                perMethod[m].Add(results);
+            }
+        }
+        progress?.Report(new JobProgress(1, "done"));
+        var merged = perMethod.Select(list => Concatenate(list, options.Sweeps, data.SeqLen)).ToList();
+        var first = merged[0][0];
+        return new PatchingJobResult
+        {
+            Exact = exact ? merged[0] : [],
+            Attribution = attribution ? merged[^1] : [],
+            CleanLogitDiff = first.CleanLogitDiff,
+            CorruptLogitDiff = first.CorruptLogitDiff,
+            ExactTime = exact ? times[0] : TimeSpan.Zero,
+            AttributionTime = attribution ? times[^1] : TimeSpan.Zero,
+            ResumedChunks = resumed,
+        };
+    }
+
+    // Joins chunk results along the batch axis; position axes are widened to the longest pair with NaN.
+    private static IReadOnlyList<PatchingResult> Concatenate(List<IReadOnlyList<PatchingResult>> chunks, IReadOnlyList<Sweep> sweeps, int seqLen)
+    {
+        var result = new List<PatchingResult>();
+        for (int s = 0; s < sweeps.Count; s++)
+        {
+            var parts = chunks.Select(c => c[s]).ToList();
+            int batch = parts.Sum(p => p.BatchSize);
+            var shape = (int[])parts[0].Patched.Shape.Clone();
+            shape[0] = batch;
+            if (sweeps[s].PerPosition) shape[2] = seqLen;
+            var patched = Tensor.Zeros(shape);
+            patched.Span.Fill(float.NaN);
+            int b0 = 0;
+            foreach (var part in parts)
+            {
+                for (int b = 0; b < part.BatchSize; b++)
+                {
+                    var src = part.Patched; var dst = patched.Slice(b0 + b);
+                    int layers = src.Dim(1), inner = src.Length / src.Dim(0) / layers, dstInner = dst.Length / layers;
+                    for (int l = 0; l < layers; l++) src.Slice(b, l).CopyTo(dst.Slice(l * dstInner, inner));
+                }
+                b0 += part.BatchSize;
+            }
+            result.Add(new PatchingResult(sweeps[s], patched, parts.SelectMany(p => p.CleanLogitDiff).ToArray(), parts.SelectMany(p => p.CorruptLogitDiff).ToArray()));
+        }
+        return result;
+    }
+
+    private static void PrepareCheckpointDir(PatchingJobOptions options)
+    {
+        if (options.CheckpointDir is not { } dir) return;
+        Directory.CreateDirectory(dir);
+        string path = Path.Combine(dir, "fingerprint.txt");
+        if (File.Exists(path))
+        {
+            if (File.ReadAllText(path) != options.Fingerprint)
+                throw new CircuitLensException($"{dir} holds partial results of a different run (model, pairs or options changed); use a new output directory or delete it");
+        }
+        else AtomicFile.WriteAllText(path, options.Fingerprint);
+    }
+
+    private static string ChunkDir(PatchingJobOptions options, int chunk, string tag) => Path.Combine(options.CheckpointDir!, $"chunk-{chunk:D4}-{tag}");
+
+    private static IReadOnlyList<PatchingResult>? TryLoadChunk(PatchingJobOptions options, int chunk, string tag)
+    {
+        if (options.CheckpointDir is null) return null;
+        string dir = ChunkDir(options, chunk, tag);
+        if (!File.Exists(Path.Combine(dir, "complete"))) return null;
+        var clean = NpyFile.Read(Path.Combine(dir, "clean_logit_diff.npy")).Data;
+        var corrupt = NpyFile.Read(Path.Combine(dir, "corrupt_logit_diff.npy")).Data;
+        return options.Sweeps.Select(s => new PatchingResult(s, NpyFile.Read(Path.Combine(dir, s.Name + ".npy")), clean, corrupt)).ToList();
+    }
+
+    private static void SaveChunk(PatchingJobOptions options, int chunk, string tag, IReadOnlyList<PatchingResult> results)
+    {
+        if (options.CheckpointDir is null) return;
+        string dir = ChunkDir(options, chunk, tag);
+        Directory.CreateDirectory(dir);
+        NpyFile.Write(Path.Combine(dir, "clean_logit_diff.npy"), new Tensor(results[0].CleanLogitDiff, results[0].CleanLogitDiff.Length));
+        NpyFile.Write(Path.Combine(dir, "corrupt_logit_diff.npy"), new Tensor(results[0].CorruptLogitDiff, results[0].CorruptLogitDiff.Length));
+        foreach (var r in results) NpyFile.Write(Path.Combine(dir, r.Sweep.Name + ".npy"), r.Patched);
+        AtomicFile.WriteAllText(Path.Combine(dir, "complete"), "ok");   // written last: marks the chunk as whole
+    }
+}

@@ -1,0 +1,58 @@
+// Turns raw strings into what the pictures print: token labels with visible whitespace
+// ("·John", "\n") cut to a readable length, and numbers in a short invariant format.
+// It does not decide where labels go (see HeatmapFigure) or which glyphs exist (see BitmapFont).
+using System.Globalization;
+using System.Text;
+
+namespace CircuitLens.Reports;
+
+public static class LabelText
+{
+    public const int MaxLabelChars = 14;
+
+    /// <summary>Spaces become '·', line breaks and tabs become \n \r \t, other control characters \xNN; longer than maxChars → cut with '…'.</summary>
+    public static string Token(string raw, int maxChars = MaxLabelChars)
+    {
+        var sb = new StringBuilder(raw.Length + 2);
+        foreach (char ch in raw)
+        {
+            switch (ch)
+            {
+                case ' ': sb.Append('·'); break;
+                case '\n': sb.Append("\\n"); break;
+                case '\r': sb.Append("\\r"); break;
+                case '\t': sb.Append("\\t"); break;
+                default:
+                    if (char.IsControl(ch)) sb.Append(CultureInfo.InvariantCulture, $"\\x{(int)ch:x2}");
+                    else sb.Append(ch);
+                    break;
+            }
+        }
+        if (sb.Length == 0) return "∅";
+        var runes = sb.ToString().EnumerateRunes().ToArray();
+        if (runes.Length <= maxChars) return sb.ToString();
+        return string.Concat(runes.Take(maxChars - 1).Select(r => r.ToString())) + "…";
+    }
+
+    /// <summary>Hover and legend format: 3 decimals ("0.213", "-1.000"), scientific when tiny or huge, "NaN" for NaN.</summary>
+    public static string Value(float v)
+    {
+        if (float.IsNaN(v)) return "NaN";
+        if (float.IsPositiveInfinity(v)) return "+inf";
+        if (float.IsNegativeInfinity(v)) return "-inf";
+        float a = Math.Abs(v);
+        if (a != 0 && (a < 0.001f || a >= 10000f)) return v.ToString("0.00e+0", CultureInfo.InvariantCulture);
+        return v.ToString("0.000", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>In-cell format: 2 decimals ("0.21", "-0.05"), or 3 significant digits when large.</summary>
+    public static string CellValue(float v)
+    {
+        if (float.IsNaN(v)) return "NaN";
+        if (!float.IsFinite(v)) return v > 0 ? "inf" : "-inf";
+        return Math.Abs(v) >= 10 ? v.ToString("G3", CultureInfo.InvariantCulture) : v.ToString("0.00", CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Colour-bar tick format: shortest of up to 3 significant digits ("1", "-0.25", "0.0031").</summary>
+    public static string Tick(float v) => v == 0 ? "0" : v.ToString("G3", CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,105 @@
+// The self-contained report.html of a patching run: what was run, dataset and filter statistics,
+// every map (hover for values), the strongest heads in both directions with their IOI class, the
+// attention patterns of those heads on one example, and exact-vs-attribution agreement when both ran.
+using System.Globalization;
+using CircuitLens.Patching;
+
+namespace CircuitLens.Reports;
+
+public sealed record AttentionExample(string Head, float[,] Pattern, string[] Tokens, string Prompt);
+
+public sealed class PatchingReportInput
+{
+    public required string Title { get; init; }
+    public required PatchingFigureContext Context { get; init; }
+    public required IReadOnlyList<(string Key, string Value)> RunInfo { get; init; }
+    /// <summary>Extra tables (dataset, format filter, correctness filter statistics): heading, header, rows.</summary>
+    public IReadOnlyList<(string Heading, string[] Header, IReadOnlyList<string[]> Rows)> Tables { get; init; } = [];
+    public required IReadOnlyList<PatchingResult> Results { get; init; }
+    public IReadOnlyList<PatchingResult> Attribution { get; init; } = [];
+    public IReadOnlyList<SweepAgreement> Agreement { get; init; } = [];
+    public IReadOnlyList<AttentionExample> Attention { get; init; } = [];
+    public float[] CleanLogitDiff => Results.Count > 0 ? Results[0].CleanLogitDiff : Attribution[0].CleanLogitDiff;
+    public float[] CorruptLogitDiff => Results.Count > 0 ? Results[0].CorruptLogitDiff : Attribution[0].CorruptLogitDiff;
+}
+
+public static class PatchingReport
+{
+    public static string Render(PatchingReportInput input)
+    {
+        var report = new HtmlReport(input.Title);
+        report.AddParagraph("Activation patching: each corrupted prompt is run with one component's activation replaced by its value from the example's own clean run. "
+            + "Score = (patched − corrupted) / (clean − corrupted) of the logit difference logit(answer) − logit(wrong) at the last position: "
+            + "0 = no effect, 1 = fully restored (blue), negative = pushes the wrong way (red). Maps show the batch mean in TransformerLens' form "
+            + "(mean patched − mean corrupted) / (mean clean − mean corrupted); per-example scores are in the .npy files.");
+        report.AddKeyValues("Run", input.RunInfo.Concat(Baselines(input)));
+        foreach (var (heading, header, rows) in input.Tables) report.AddTable(heading, header, rows);
+
+        var primary = input.Results.Count > 0 ? input.Results : input.Attribution;
+        string method = input.Results.Count > 0 ? input.Context.Method : "attribution";
+        var ctx = input.Context with { Method = method };
+        report.AddSection("Maps");
+        var heads = PatchingFigures.HeadMaps(primary, ctx);
+        if (heads.Count > 1)
+            report.AddHeatmapGrid(heads, $"Every head component · {PatchingFigures.Subtitle(ctx, "heads-every")}",
+                heads[0].Marks is not null ? "Outlined cells: the heads the IOI paper reports for GPT-2 small (legend below each map)." : null);
+        foreach (var r in primary) report.AddHeatmap(PatchingFigures.For(r, ctx));
+
+        if (primary.FirstOrDefault(r => r.Sweep == Sweep.HeadZ) is { } z)
+        {
+            var top = TopHeads(z, 10);
+            report.AddTable("Strongest heads (head output z, batch-mean normalised score)", ["rank", "head", "score", "direction", "IOI paper class"],
+                top.Select((h, i) => new[] { (i + 1).ToString(CultureInfo.InvariantCulture), h.Head, h.Score.ToString("F3", CultureInfo.InvariantCulture),
+                    h.Score >= 0 ? "restores (positive)" : "hurts (negative)", h.Class }).ToList());
+        }
+
+        if (input.Attention.Count > 0)
+        {
+            report.AddSection("Attention patterns of the strongest heads");
+            report.AddParagraph($"Clean prompt of example 1: \"{input.Attention[0].Prompt}\"");
+            foreach (var a in input.Attention)
+                report.AddHeatmap(Heatmap.Attention($"Head {a.Head} attention (clean run, example 1)", a.Pattern, a.Tokens));
+        }
+
+        if (input.Attribution.Count > 0 && input.Results.Count > 0)
+        {
+            report.AddSection("Attribution patching vs exact patching");
+            report.AddTable("Agreement", ["sweep", "correlation (per example)", "correlation (mean map)"],
+                input.Agreement.Select(a => new[] { a.Sweep, F(a.PerExampleCorrelation), F(a.MeanMapCorrelation) }).ToList());
+            report.AddTable("Largest disagreements (normalised mean)", ["sweep", "component", "exact", "attribution"],
+                input.Agreement.SelectMany(a => a.Largest.Take(5)).Select(d => new[] { d.Sweep, d.Component, F(d.Exact), F(d.Attribution) }).ToList());
+            var attrCtx = input.Context with { Method = "attribution" };
+            var attrHeads = PatchingFigures.HeadMaps(input.Attribution, attrCtx);
+            if (attrHeads.Count > 1) report.AddHeatmapGrid(attrHeads, $"Attribution estimate · {PatchingFigures.Subtitle(attrCtx, "heads-every")}");
+            foreach (var r in input.Attribution.Where(r => r.Sweep.Axes != SweepAxes.LayerHead)) report.AddHeatmap(PatchingFigures.For(r, attrCtx));
+        }
+        return report.Render();
+    }
+
+    public static void Save(string path, PatchingReportInput input) => ReportFiles.WriteAtomic(path, Render(input));
+
+    public sealed record RankedHead(string Head, int Layer, int HeadIndex, float Score, string Class);
+
+    /// <summary>The <paramref name="count"/> heads with the largest |batch-mean normalised score|.</summary>
+    public static IReadOnlyList<RankedHead> TopHeads(PatchingResult headResult, int count)
+    {
+        var mean = headResult.NormalizedMean();
+        int L = mean.Dim(0), H = mean.Dim(1);
+        bool ioi = L == 12 && H == 12;
+        return Enumerable.Range(0, L * H)
+            .Where(i => !float.IsNaN(mean.Data[i]))
+            .OrderByDescending(i => Math.Abs(mean.Data[i]))
+            .Take(count)
+            .Select(i => new RankedHead($"{i / H}.{i % H}", i / H, i % H, mean.Data[i],
+                ioi && HeadClass.IoiPaperHeads.TryGetValue((i / H, i % H), out var tag) ? HeadClass.Describe(tag) : ""))
+            .ToList();
+    }
+
+    private static IEnumerable<(string, string)> Baselines(PatchingReportInput input)
+    {
+        yield return ("mean clean logit diff", input.CleanLogitDiff.Average().ToString("F4", CultureInfo.InvariantCulture));
+        yield return ("mean corrupted logit diff", input.CorruptLogitDiff.Average().ToString("F4", CultureInfo.InvariantCulture));
+    }
+
+    private static string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F3", CultureInfo.InvariantCulture);
+}
