@@ -9,7 +9,7 @@ internal sealed class ForwardWorkspace
 {
     public int B { get; }
     public int T { get; }
-    public Tensor Resid, Embed, PosEmbed, Centered, Scale, LnOut, Qkv, Q, K, V, Scores, Pattern, Z, AttnOut, MlpPre, MlpPost, MlpOut, GeluScratch;
+    public Tensor Resid, Embed, PosEmbed, Centered, Scale, LnOut, Qkv, Q, K, V, Scores, Pattern, Z, AttnOut, MlpPre, MlpPost, MlpOut;
     public int[] PadLeft;
     private Tensor? _result;
     private readonly Gpt2Config _cfg;
@@ -36,7 +36,6 @@ internal sealed class ForwardWorkspace
         MlpPre = Tensor.Zeros(b, t, M);
         MlpPost = Tensor.Zeros(b, t, M);
         MlpOut = Tensor.Zeros(b, t, C);
-        GeluScratch = Tensor.Zeros(b * t * M);
         PadLeft = new int[b];
     }
 

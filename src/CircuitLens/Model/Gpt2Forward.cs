@@ -104,7 +104,7 @@ internal sealed class Gpt2Forward
         LayerNormStep(ws, lw.Ln2Weight, lw.Ln2Bias, HookPoint.Ln2Scale, HookPoint.Ln2Normalized, l, batch, hooks);
         Linear(ws.MlpPre.Span, ws.LnOut.Span, lw.MlpInWeight, lw.MlpInBias, N);
         hooks.Fire(HookPoint.MlpPre, l, ws.MlpPre, batch);
-        Activate(ws.MlpPost.Span, ws.MlpPre.Span, ws.GeluScratch.Span);
+        Activate(ws.MlpPost.Span, ws.MlpPre.Span);
         hooks.Fire(HookPoint.MlpPost, l, ws.MlpPost, batch);
         Linear(ws.MlpOut.Span, ws.MlpPost.Span, lw.MlpOutWeight, lw.MlpOutBias, N);
         hooks.Fire(HookPoint.MlpOut, l, ws.MlpOut, batch);
@@ -155,10 +155,10 @@ internal sealed class Gpt2Forward
         }
     }
 
-    private void Activate(Span<float> output, ReadOnlySpan<float> input, Span<float> scratch)
+    private void Activate(Span<float> output, ReadOnlySpan<float> input)
     {
         if (_cfg.Activation == "gelu") Gelu.ErfForward(output, input);
-        else Gelu.TanhForward(output, input, scratch);
+        else Gelu.TanhForward(output, input);
     }
 
     private void Linear(Span<float> output, ReadOnlySpan<float> input, ParamView weight, ParamView bias, int n) =>

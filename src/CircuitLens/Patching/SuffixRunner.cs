@@ -17,7 +17,7 @@ internal sealed class SuffixRunner
     private readonly Gpt2Config _cfg;
     private readonly PatchingBatch _data;
     private readonly ActivationCache _corrupt;   // corrupted run: k, v of every layer (B,T,NH,HS)
-    private float[] _x = [], _ln = [], _centered = [], _scale = [], _qkv = [], _z = [], _tmp = [], _mlp = [], _mlp2 = [];
+    private float[] _x = [], _ln = [], _centered = [], _scale = [], _qkv = [], _z = [], _tmp = [], _mlp = [];
 
     public SuffixRunner(Gpt2Weights weights, PatchingBatch data, ActivationCache corruptCache)
     {
@@ -124,7 +124,7 @@ internal sealed class SuffixRunner
         LayerNormRows(R, lw.Ln2Weight, lw.Ln2Bias);
         Linear.Forward(_mlp.AsSpan(0, R * M), _ln.AsSpan(0, R * C), _w, lw.MlpInWeight, lw.MlpInBias, R);
         if (_cfg.Activation == "gelu") Gelu.ErfForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
-        else Gelu.TanhForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M), _mlp2.AsSpan(0, R * M));
+        else Gelu.TanhForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
         Linear.Forward(_tmp.AsSpan(0, R * C), _mlp.AsSpan(0, R * M), _w, lw.MlpOutWeight, lw.MlpOutBias, R);
         TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
     }
@@ -203,6 +203,6 @@ internal sealed class SuffixRunner
         int cap = Math.Max(rows, _x.Length / C * 2), M = _cfg.DMlp;
         _x = new float[cap * C]; _ln = new float[cap * C]; _centered = new float[cap * C]; _scale = new float[cap];
         _qkv = new float[cap * 3 * C]; _z = new float[cap * C]; _tmp = new float[cap * C];
-        _mlp = new float[cap * M]; _mlp2 = new float[cap * M];
+        _mlp = new float[cap * M];
     }
 }

@@ -8,19 +8,27 @@ public static partial class Gelu
 {
     private const float Sqrt2OverPi = 0.7978845608028654f;
 
-    // inp and out are (N); scratch is (N); out may alias inp
-    public static void TanhForward(Span<float> output, ReadOnlySpan<float> inp, Span<float> scratch)
+    // inp and out are (N); out may alias inp. Works in L1-sized blocks so the eight element-wise
+    // passes stay in cache instead of streaming the whole (B·T·D_mlp) buffer eight times.
+    public static void TanhForward(Span<float> output, ReadOnlySpan<float> inp)
     {
-        var t = scratch.Slice(0, inp.Length);
-        TensorPrimitives.Multiply(inp, inp, t);                 // x²
-        TensorPrimitives.Multiply(t, 0.044715f, t);
-        TensorPrimitives.Add(t, 1f, t);                         // 1 + 0.044715x²
-        TensorPrimitives.Multiply(t, inp, t);                   // x + 0.044715x³
-        TensorPrimitives.Multiply(t, Sqrt2OverPi, t);
-        TensorPrimitives.Tanh(t, t);
-        TensorPrimitives.Add(t, 1f, t);
-        TensorPrimitives.Multiply(t, inp, t);
-        TensorPrimitives.Multiply(t, 0.5f, output);
+        const int Block = 2048;
+        Span<float> t = stackalloc float[Block];
+        for (int start = 0; start < inp.Length; start += Block)
+        {
+            int n = Math.Min(Block, inp.Length - start);
+            var x = inp.Slice(start, n);
+            var tb = t.Slice(0, n);
+            TensorPrimitives.Multiply(x, x, tb);                 // x²
+            TensorPrimitives.Multiply(tb, 0.044715f, tb);
+            TensorPrimitives.Add(tb, 1f, tb);                    // 1 + 0.044715x²
+            TensorPrimitives.Multiply(tb, x, tb);                // x + 0.044715x³
+            TensorPrimitives.Multiply(tb, Sqrt2OverPi, tb);
+            TensorPrimitives.Tanh(tb, tb);
+            TensorPrimitives.Add(tb, 1f, tb);
+            TensorPrimitives.Multiply(tb, x, tb);
+            TensorPrimitives.Multiply(tb, 0.5f, output.Slice(start, n));
+        }
     }
 
     // exact form 0.5·x·(1 + erf(x/√2)), for configs that ask for "gelu"
