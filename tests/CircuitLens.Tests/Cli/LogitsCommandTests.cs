@@ -65,6 +65,23 @@ public sealed class LogitsCommandTests : IDisposable
     }
 
     [Fact]
+    public void ModelFilesMayBeSymlinks()
+    {
+        // the hub cache's layout: snapshots/<commit>/model.safetensors -> ../../blobs/<sha256>
+        string blobs = Path.Combine(_dir, "blobs"), snapshot = Path.Combine(_dir, "snapshot");
+        Directory.CreateDirectory(blobs);
+        Directory.CreateDirectory(snapshot);
+        foreach (var name in new[] { "config.json", "model.safetensors" })
+        {
+            File.Copy(Path.Combine(TinyGpt2.ModelDir, name), Path.Combine(blobs, name + ".blob"));
+            File.CreateSymbolicLink(Path.Combine(snapshot, name), Path.Combine("..", "blobs", name + ".blob"));
+        }
+        string save = Path.Combine(_dir, "f.npy");
+        CliRunner.Ok("logits", "--model", snapshot, "--prompt", CliFixture.Prompt0, "--no-bos", "--top", "1", "--save", save);
+        TensorAssert.Close(NpyFile.Read(TinyGpt2.Expected("logits_all_prompt0.npy")), NpyFile.Read(save), "logits through symlinks");
+    }
+
+    [Fact]
     public void TopBelowOneIsAUserError()
     {
         CliRunner.AssertUserError(CliRunner.Run("logits", "--model", CliFixture.Model, "--prompt", "Hello", "--top", "0"), "--top");
