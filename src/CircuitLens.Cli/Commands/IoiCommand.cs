@@ -65,10 +65,19 @@ internal static class IoiCommand
         if (options.N < 1) throw new CircuitLensException("--n must be at least 1");
         if (options.ChunkSize < 1) throw new CircuitLensException("--chunk-size must be at least 1");
         Sweep.Parse(options.Sweep);   // fail before any work
-        string dir = Path.Combine(r.GetValue(runsDir)!, $"ioi-{DateTime.Now:yyyyMMdd-HHmmss}");
-        Directory.CreateDirectory(dir);
+        string dir = NewRunDirectory(r.GetValue(runsDir)!);
         AtomicFile.WriteAllText(Path.Combine(dir, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
         return (dir, options);
+    }
+
+    // A fresh directory: a run started in the same second must not reuse (and mix with) another run's artefacts.
+    private static string NewRunDirectory(string runsDir)
+    {
+        string stamp = $"ioi-{DateTime.Now:yyyyMMdd-HHmmss}";
+        string dir = Path.Combine(runsDir, stamp);
+        for (int i = 2; Directory.Exists(dir); i++) dir = Path.Combine(runsDir, $"{stamp}-{i}");
+        Directory.CreateDirectory(dir);
+        return dir;
     }
 
     private static string RunStages(string dir, IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct)
@@ -112,7 +121,8 @@ internal static class IoiCommand
                 IoiJsonl.Write(formattedPath, accepted);
                 Cli.Stderr.Info($"[2/4] format filter: kept {accepted.Count} of {pairs.Count}" + string.Concat(result.CountsByReason.Select(kv => $"; {kv.Key}: {kv.Value}")));
             }
-            var kept = IoiJsonl.Read(formattedPath);
+            else Cli.Stderr.Info($"[2/4] format filter: reusing {formattedPath}");
+            var kept = ReadStageOutput(formattedPath);
             tables.Add(("Format filter", ["stage", "pairs"], [["generated", pairs.Count.ToString()], ["well-formed (kept)", kept.Count.ToString()], ["rejected", (pairs.Count - kept.Count).ToString()]]));
             pairs = kept;
         }
@@ -123,7 +133,11 @@ internal static class IoiCommand
         var model = LoadModel(o, modelOptions, r, ct);
         string keptPath = Path.Combine(dir, "kept.jsonl");
         if (o.Filter == "none") { Cli.Stderr.Info("[3/4] correctness filter: skipped (--filter none)"); }
-        else if (File.Exists(keptPath)) { pairs = IoiJsonl.Read(keptPath); Cli.Stderr.Info($"[3/4] correctness filter: reusing {keptPath} ({pairs.Count} pairs)"); }
+        else if (File.Exists(keptPath))
+        {
+            pairs = ReadStageOutput(keptPath);
+            Cli.Stderr.Info($"[3/4] correctness filter: reusing {keptPath} ({pairs.Count} pairs)");
+        }
         else
         {
             Cli.Stderr.Info("[3/4] correctness filter");
@@ -149,4 +163,8 @@ internal static class IoiCommand
     // the saved model (on --resume) wins over the command line's default
     private static Model.HookedTransformer LoadModel(IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct) =>
         ModelOptions.Load(o.Model, r.GetValue(modelOptions.Offline), ct);
+
+    // A filter stage's output may be empty (it kept nothing, reported by the caller); IoiJsonl.Read would call that malformed.
+    private static IReadOnlyList<IoiPair> ReadStageOutput(string path) =>
+        string.IsNullOrWhiteSpace(File.ReadAllText(path)) ? [] : IoiJsonl.Read(path);
 }

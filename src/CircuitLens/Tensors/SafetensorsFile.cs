@@ -43,6 +43,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("safetensors reading needs a little-endian machine");
         var info = new FileInfo(path);
+        // the hub cache's snapshot files are symlinks into blobs/: measure the file, not the link
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target) info = target;
         if (!info.Exists) throw new CircuitLensException($"{path}: file does not exist");
         long fileLength = info.Length;
         if (fileLength < 8) throw new CircuitLensException($"{path}: not a safetensors file (only {fileLength} bytes, the header length alone is 8)");

@@ -70,10 +70,3 @@ public sealed class LlmCommandTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "x.jsonl")));
     }
 }
-
-/// <summary>Tests that swap Console.Error run one at a time.</summary>
-[CollectionDefinition(Name)]
-public sealed class ConsoleCollection
-{
-    public const string Name = "Console (stderr capture)";
-}
