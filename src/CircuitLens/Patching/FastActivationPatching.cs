@@ -32,7 +32,7 @@ public static class FastActivationPatching
         var corruptPoints = new HashSet<HookPoint> { HookPoint.ResidPre, HookPoint.K, HookPoint.V };
         foreach (var s in sweeps)
         {
-            if (s.Axes != SweepAxes.LayerPos) { corruptPoints.Add(HookPoint.Z); corruptPoints.Add(HookPoint.Q); }
+            if (s.Axes != SweepAxes.LayerPos) { corruptPoints.Add(HookPoint.Z); corruptPoints.Add(HookPoint.Q); corruptPoints.Add(HookPoint.AttnOut); }
             if (s.Point == HookPoint.Pattern) cleanPoints.Add(HookPoint.Pattern);
             if (s.Point == HookPoint.AttnOut) corruptPoints.Add(HookPoint.AttnOut);
             if (s.Point == HookPoint.MlpOut) { corruptPoints.Add(HookPoint.MlpOut); corruptPoints.Add(HookPoint.ResidMid); }
@@ -61,7 +61,7 @@ public static class FastActivationPatching
                     while (end < pending.Count && (vs.Count == 0 || vs.TotalRows + (data.SeqLen - pending[end].Start) <= options.MaxRowsPerRun))
                         vs.Add(pending[end].Pair, pending[end++].Start, data.SeqLen);
                     var group = pending.GetRange(start, end - start);
-                    var ld = RunGroup(runner, vs, group, plan.Sweep, layer, data, model.Config, cleanCache, corruptCache);
+                    var ld = RunGroup(runner, vs, group, plan.Sweep, layer, data, model.Weights, cleanCache, corruptCache);
                     for (int i = 0; i < group.Count; i++) plan.Store(patched, group[i], layer, ld[i]);
                     done += group.Count;
                     progress?.Report(new PatchingProgress(plan.Sweep.Name, done, total));
@@ -78,8 +78,9 @@ public static class FastActivationPatching
 
     // Fills the runner's residual (and z) rows with each variant's patched starting state, then runs it to the metric.
     private static float[] RunGroup(SuffixRunner runner, SuffixRunner.Variants vs, List<Variant> group, Sweep sweep, int layer,
-        PatchingBatch data, Gpt2Config cfg, ActivationCache clean, ActivationCache corrupt)
+        PatchingBatch data, Gpt2Weights weights, ActivationCache clean, ActivationCache corrupt)
     {
+        var cfg = weights.Config;
         int C = cfg.DModel, T = data.SeqLen, H = cfg.NHeads, D = cfg.DHead;
         var x = runner.Residual(vs);
         var residPre = corrupt[HookPoint.ResidPre, layer];
@@ -110,23 +111,33 @@ public static class FastActivationPatching
                 return runner.RunFromResidPre(vs, layer + 1);
 
             default:
-                // head sweeps: start from the corrupted z rows of every head, replace head h's rows by the patched ones
-                var z = runner.HeadOutputs(vs);
+                // head sweeps: W_O is linear, so resid_mid = corrupted resid_mid + (patched z_h − corrupted z_h)·W_O[h]
+                // (one head's 64-wide product per row instead of re-running the whole attention output)
+                AddRows(x, vs, corrupt[HookPoint.AttnOut, layer], T, C);
                 var zc = corrupt[HookPoint.Z, layer];
+                var wo = weights.Read(weights.Layers[layer].AttnOutWeight);
+                Span<float> dz = stackalloc float[D];
+                Span<float> delta = stackalloc float[C];
                 for (int v = 0; v < vs.Count; v++)
                 {
-                    int b = vs.Pair[v], s = vs.Start[v], rows = T - s, r0 = vs.RowOffset[v], h = group[v].Head;
-                    zc.Data.AsSpan((b * T + s) * C, rows * C).CopyTo(z.Slice(r0 * C, rows * C));
-                    int patchedRows = sweep.Axes == SweepAxes.LayerPosHead ? 1 : rows;
+                    int b = vs.Pair[v], s = vs.Start[v], r0 = vs.RowOffset[v], h = group[v].Head;
+                    int patchedRows = sweep.Axes == SweepAxes.LayerPosHead ? 1 : T - s;
                     for (int i = 0; i < patchedRows; i++)
-                        PatchedHeadOutput(z.Slice((r0 + i) * C + h * D, D), sweep.Point, b, s + i, h, layer, data, cfg, clean, corrupt);
+                    {
+                        PatchedHeadOutput(dz, sweep.Point, b, s + i, h, layer, data, cfg, clean, corrupt);
+                        TensorPrimitives.Subtract(dz, zc.Slice(b, s + i, h), dz);
+                        delta.Clear();
+                        for (int d = 0; d < D; d++) TensorPrimitives.MultiplyAdd(wo.Slice((h * D + d) * C, C), dz[d], delta, delta);
+                        var row = x.Slice((r0 + i) * C, C);
+                        TensorPrimitives.Add(row, delta, row);
+                    }
                 }
-                return runner.RunFromAttentionOutput(vs, layer);
+                return runner.RunFromResidMid(vs, layer);
         }
     }
 
-    // x rows += source rows, except each variant's first row takes firstFrom instead of source
-    private static void AddRows(Span<float> x, SuffixRunner.Variants vs, Tensor source, int T, int C, Tensor firstFrom)
+    // x rows += source rows, except each variant's first row takes firstFrom (when given) instead of source
+    private static void AddRows(Span<float> x, SuffixRunner.Variants vs, Tensor source, int T, int C, Tensor? firstFrom = null)
     {
         for (int v = 0; v < vs.Count; v++)
         {
@@ -134,7 +145,7 @@ public static class FastActivationPatching
             for (int i = 0; i < T - s; i++)
             {
                 var row = x.Slice((r0 + i) * C, C);
-                TensorPrimitives.Add(row, (i == 0 ? firstFrom : source).Slice(b, s + i), row);
+                TensorPrimitives.Add(row, (i == 0 && firstFrom is not null ? firstFrom : source).Slice(b, s + i), row);
             }
         }
     }
