@@ -37,11 +37,12 @@ public static class FastActivationPatching
             if (s.Point == HookPoint.AttnOut) corruptPoints.Add(HookPoint.AttnOut);
             if (s.Point == HookPoint.MlpOut) { corruptPoints.Add(HookPoint.MlpOut); corruptPoints.Add(HookPoint.ResidMid); }
         }
-        var last = new ForwardOptions { Logits = LogitsMode.LastPosition };
-        var (cleanRun, cleanCache) = model.RunWithCache(data.Clean, Filter(cleanPoints, L), last);
-        var (corruptRun, corruptCache) = model.RunWithCache(data.Corrupt, Filter(corruptPoints, L), last);
-        var cleanLd = LogitDiff.Compute(cleanRun.Logits!, data.AnswerIds, data.WrongIds);
-        var corruptLd = LogitDiff.Compute(corruptRun.Logits!, data.AnswerIds, data.WrongIds);
+        // no unembedding: the metric needs two vocabulary rows, not the (V,C) product (nor its packed copy in memory)
+        var noLogits = new ForwardOptions { Logits = LogitsMode.None };
+        var (cleanRun, cleanCache) = model.RunWithCache(data.Clean, Filter(cleanPoints, L), noLogits);
+        var (corruptRun, corruptCache) = model.RunWithCache(data.Corrupt, Filter(corruptPoints, L), noLogits);
+        var cleanLd = LogitDiff.FromFinalResidual(model.Weights, cleanRun.Residual, data.AnswerIds, data.WrongIds);
+        var corruptLd = LogitDiff.FromFinalResidual(model.Weights, corruptRun.Residual, data.AnswerIds, data.WrongIds);
 
         var runner = new SuffixRunner(model.Weights, data, corruptCache);
         var plans = sweeps.Select(s => new SweepPlan(s, data, model.Config)).ToList();
