@@ -29,19 +29,25 @@ public static class AttributionPatching
         var corruptLd = new float[total];
         var needed = HookNamesFor(sweeps, cfg.NLayers);
         var options = new ForwardOptions { Logits = LogitsMode.LastPosition };
+        // several chunks: pairs sorted by length, so each chunk pads only to its own longest pair
+        var order = Enumerable.Range(0, total).ToArray();
+        if (chunkSize < total) order = order.OrderBy(data.Length).ToArray();
 
         for (int start = 0; start < total; start += chunkSize)
         {
-            var chunk = start == 0 && chunkSize >= total ? data : data.Slice(start, Math.Min(chunkSize, total - start));
+            var pairs = order[start..Math.Min(start + chunkSize, total)];
+            var chunk = pairs.Length == total && chunkSize >= total ? data : Pick(data, pairs);
             var (cleanRun, cleanCache) = model.RunWithCache(chunk.Clean, needed.Contains, options);
             var (corruptRun, corruptCache) = model.RunWithCache(chunk.Corrupt, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers), options);
-            LogitDiff.Compute(cleanRun.Logits!, chunk.AnswerIds, chunk.WrongIds).CopyTo(cleanLd, start);
+            var chunkCleanLd = LogitDiff.Compute(cleanRun.Logits!, chunk.AnswerIds, chunk.WrongIds);
             var chunkCorruptLd = LogitDiff.Compute(corruptRun.Logits!, chunk.AnswerIds, chunk.WrongIds);
-            chunkCorruptLd.CopyTo(corruptLd, start);
+            for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
 
-            var grads = Gpt2Backward.LogitDiffGradients(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains);
+            // activations before a pair's first difference are the same in both runs: no gradient is needed there
+            var first = FirstDifferingRows(chunk);
+            var grads = Gpt2Backward.LogitDiffGradients(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains, first);
             for (int i = 0; i < sweeps.Count; i++)
-                Fill(outputs[i], start, sweeps[i], cfg, chunk.Corrupt, cleanCache, corruptCache, grads, chunkCorruptLd);
+                Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, cleanCache, corruptCache, grads, chunkCorruptLd, first);
         }
         return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd)).ToList();
     }
@@ -57,7 +63,9 @@ public static class AttributionPatching
         ActivationGradients gradients, float[] corruptLd)
     {
         var output = Allocate(config, sweep, batch.BatchSize, batch.SeqLen);
-        Fill(output, 0, sweep, config, batch, clean, corrupt, gradients, corruptLd);
+        var rows = Enumerable.Range(0, batch.BatchSize).ToArray();
+        var firstRows = rows.Select(batch.PadLeft).ToArray();
+        Fill(output, rows, sweep, config, batch, clean, corrupt, gradients, corruptLd, firstRows);
         return output;
     }
 
@@ -69,6 +77,15 @@ public static class AttributionPatching
             for (int l = 0; l < nLayers; l++) names.Add(HookNames.Name(sweep.Point, l));
         return names;
     }
+
+    // per pair, the padded position of the first token where clean and corrupted differ (the last position when none does)
+    private static int[] FirstDifferingRows(PatchingBatch chunk) =>
+        Enumerable.Range(0, chunk.Count).Select(b => Math.Min(chunk.PadLeft(b) + chunk.FirstDifference[b], chunk.SeqLen - 1)).ToArray();
+
+    // the given pairs as their own batch, padded to their own longest pair
+    private static PatchingBatch Pick(PatchingBatch data, int[] pairs) => new(
+        pairs.Select(i => data.Clean.Row(i).ToArray()).ToList(), pairs.Select(i => data.Corrupt.Row(i).ToArray()).ToList(),
+        pairs.Select(i => data.AnswerIds[i]).ToArray(), pairs.Select(i => data.WrongIds[i]).ToArray());
 
     private static Tensor Allocate(Gpt2Config cfg, Sweep sweep, int batchSize, int positions)
     {
@@ -82,9 +99,9 @@ public static class AttributionPatching
         return t;
     }
 
-    // writes rows [rowOffset, rowOffset + batch.BatchSize) of output
-    private static void Fill(Tensor output, int rowOffset, Sweep sweep, Gpt2Config cfg, TokenBatch batch,
-        ActivationCache clean, ActivationCache corrupt, ActivationGradients grads, float[] corruptLd)
+    // writes row outputRows[b] of output for each example b of batch; activations before firstRow[b] (padded) do not differ
+    private static void Fill(Tensor output, int[] outputRows, Sweep sweep, Gpt2Config cfg, TokenBatch batch,
+        ActivationCache clean, ActivationCache corrupt, ActivationGradients grads, float[] corruptLd, int[] firstRow)
     {
         int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel;
         bool headActivation = sweep.Point is HookPoint.Z or HookPoint.Q or HookPoint.K or HookPoint.V; // (B,T,NH,HS)
@@ -98,23 +115,26 @@ public static class AttributionPatching
             var c = clean[name].Data; var x = corrupt[name].Data; var g = grads[name].Data;
             for (int b = 0; b < B; b++)
             {
-                int row = rowOffset + b, pad = batch.PadLeft(b);
+                int row = outputRows[b], pad = batch.PadLeft(b), first = firstRow[b];
                 float baseLd = corruptLd[b];
                 if (sweep.Point == HookPoint.Pattern)
                 {
                     for (int h = 0; h < H; h++)
-                        output[row, l, h] = baseLd + Attribution(c, x, g, (b * H + h) * T * T, T * T, scratch);
+                        output[row, l, h] = baseLd + Attribution(c, x, g, ((b * H + h) * T + first) * T, (T - first) * T, scratch);
                 }
                 else if (sweep.Axes == SweepAxes.LayerPos)
                 {
                     int width = c.Length / (B * T); // C, or NH·HS for head activations summed over heads
-                    for (int t = pad; t < T; t++)
+                    for (int t = pad; t < first; t++) output[row, l, t - pad] = baseLd;
+                    for (int t = first; t < T; t++)
                         output[row, l, t - pad] = baseLd + Attribution(c, x, g, (b * T + t) * width, width, scratch);
                 }
                 else
                 {
                     Array.Clear(perHead);
-                    for (int t = pad; t < T; t++)
+                    if (sweep.Axes == SweepAxes.LayerPosHead)
+                        for (int t = pad; t < first; t++) for (int h = 0; h < H; h++) output[row, l, t - pad, h] = baseLd;
+                    for (int t = first; t < T; t++)
                         for (int h = 0; h < H; h++)
                         {
                             float a = Attribution(c, x, g, ((b * T + t) * H + h) * D, D, scratch);
