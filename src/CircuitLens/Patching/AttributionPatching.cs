@@ -37,14 +37,14 @@ public static class AttributionPatching
         {
             var pairs = order[start..Math.Min(start + chunkSize, total)];
             var chunk = pairs.Length == total && chunkSize >= total ? data : Pick(data, pairs);
-            var (cleanRun, cleanCache) = model.RunWithCache(chunk.Clean, needed.Contains, options);
             var (corruptRun, corruptCache) = model.RunWithCache(chunk.Corrupt, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers), options);
-            var chunkCleanLd = LogitDiff.Compute(cleanRun.Logits!, chunk.AnswerIds, chunk.WrongIds);
             var chunkCorruptLd = LogitDiff.Compute(corruptRun.Logits!, chunk.AnswerIds, chunk.WrongIds);
+            // activations before a pair's first difference are the same in both runs: the clean run starts there
+            // (earlier keys and values from the corrupted cache) and no gradient is needed before it
+            var first = FirstDifferingRows(chunk);
+            var (cleanCache, chunkCleanLd) = CleanSuffixRun(model, chunk, corruptCache, first, needed);
             for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
 
-            // activations before a pair's first difference are the same in both runs: no gradient is needed there
-            var first = FirstDifferingRows(chunk);
             var grads = Gpt2Backward.LogitDiffGradients(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains, first);
             for (int i = 0; i < sweeps.Count; i++)
                 Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, cleanCache, corruptCache, grads, chunkCorruptLd, first);
@@ -76,6 +76,51 @@ public static class AttributionPatching
         foreach (var sweep in sweeps)
             for (int l = 0; l < nLayers; l++) names.Add(HookNames.Name(sweep.Point, l));
         return names;
+    }
+
+    // The clean run of rows first[b].. of each pair: the needed activations there (zero before; in the last layer
+    // attn_out and mlp_out only at the final row, the only one with a gradient) and the clean logit difference.
+    private static (ActivationCache Clean, float[] CleanLd) CleanSuffixRun(HookedTransformer model, PatchingBatch chunk,
+        ActivationCache corruptCache, int[] first, HashSet<string> needed)
+    {
+        var cfg = model.Config;
+        int T = chunk.SeqLen, C = cfg.DModel, H = cfg.NHeads;
+        var runner = new SuffixRunner(model.Weights, chunk, corruptCache);
+        var vs = new SuffixRunner.Variants();
+        for (int b = 0; b < chunk.Count; b++) vs.Add(b, first[b], T);
+
+        var x = runner.Residual(vs);
+        var wte = model.Weights.Read(model.Weights.TokenEmbedding);
+        var wpe = model.Weights.Read(model.Weights.PositionEmbedding);
+        for (int b = 0; b < chunk.Count; b++)
+            for (int t = first[b]; t < T; t++)
+            {
+                int id = chunk.Clean.Ids[b * T + t];
+                if ((uint)id >= (uint)cfg.VocabSize) throw new CircuitLensException($"token id {id} is outside the vocabulary (size {cfg.VocabSize})");
+                var row = x.Slice((vs.RowOffset[b] + t - first[b]) * C, C);
+                TensorPrimitives.Add(wte.Slice(id * C, C), wpe.Slice(chunk.Clean.PositionId(b, t) * C, C), row);
+            }
+
+        var clean = new ActivationCache();
+        runner.Recorder = (point, layer, variants, rows, stride) =>
+        {
+            string name = HookNames.Name(point, layer);
+            if (!needed.Contains(name)) return;
+            if (!clean.TryGet(name, out var full)) clean.Set(name, full = Tensor.Zeros(corruptCache[name].Shape));
+            for (int v = 0; v < variants.Count; v++)
+            {
+                int b = variants.Pair[v], s = variants.Start[v], r0 = variants.RowOffset[v];
+                for (int t = s; t < T; t++)
+                {
+                    var src = rows.Slice((r0 + t - s) * stride);
+                    if (point == HookPoint.Pattern)   // (NH,T) per row into (B,NH,T,T)
+                        for (int h = 0; h < H; h++) src.Slice(h * T, T).CopyTo(full.Slice(b, h, t));
+                    else src.Slice(0, C).CopyTo(full.Slice(b, t));
+                }
+            }
+        };
+        var cleanLd = runner.RunFromResidPre(vs, 0);
+        return (clean, cleanLd);
     }
 
     // per pair, the padded position of the first token where clean and corrupted differ (the last position when none does)
