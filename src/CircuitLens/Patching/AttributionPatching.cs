@@ -28,8 +28,7 @@ public static class AttributionPatching
         var cleanLd = new float[total];
         var corruptLd = new float[total];
         var needed = HookNamesFor(sweeps, cfg.NLayers);
-        var options = new ForwardOptions { Logits = LogitsMode.LastPosition };
-        // several chunks: pairs sorted by length, so each chunk pads only to its own longest pair
+        // several chunks: pairs sorted by length, so the (B,T,…) caches of a chunk pad only to its own longest pair
         var order = Enumerable.Range(0, total).ToArray();
         if (chunkSize < total) order = order.OrderBy(data.Length).ToArray();
 
@@ -37,12 +36,13 @@ public static class AttributionPatching
         {
             var pairs = order[start..Math.Min(start + chunkSize, total)];
             var chunk = pairs.Length == total && chunkSize >= total ? data : Pick(data, pairs);
-            var (corruptRun, corruptCache) = model.RunWithCache(chunk.Corrupt, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers), options);
-            var chunkCorruptLd = LogitDiff.Compute(corruptRun.Logits!, chunk.AnswerIds, chunk.WrongIds);
-            // activations before a pair's first difference are the same in both runs: the clean run starts there
-            // (earlier keys and values from the corrupted cache) and no gradient is needed before it
+            // the corrupted run of every real token, then the clean run from each pair's first difference on: the
+            // activations before it are the same in both runs (earlier keys and values come from the corrupted run),
+            // so no gradient is needed there either
             var first = FirstDifferingRows(chunk);
-            var (cleanCache, chunkCleanLd) = CleanSuffixRun(model, chunk, corruptCache, first, needed);
+            var starts = Enumerable.Range(0, chunk.Count).Select(chunk.PadLeft).ToArray();
+            var (corruptCache, chunkCorruptLd) = RunRows(model, chunk, chunk.Corrupt, starts, first, null, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers));
+            var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains);
             for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
 
             var grads = Gpt2Backward.LogitDiffGradients(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains, first);
@@ -78,49 +78,63 @@ public static class AttributionPatching
         return names;
     }
 
-    // The clean run of rows first[b].. of each pair: the needed activations there (zero before; in the last layer
-    // attn_out and mlp_out only at the final row, the only one with a gradient) and the clean logit difference.
-    private static (ActivationCache Clean, float[] CleanLd) CleanSuffixRun(HookedTransformer model, PatchingBatch chunk,
-        ActivationCache corruptCache, int[] first, HashSet<string> needed)
+    // Runs rows start[b]..T−1 of each pair's prompt in tokens, stacked without padding (SuffixRunner), and returns the
+    // LD per pair and the activations whose names pass record as (B,T,…) tensors: k and v at every row run, the others
+    // only from row recordFrom[b] on; zero elsewhere and, in the last layer from attn_out on, at all but the final row.
+    // Keys and values before start[b] come from prefix; with no prefix every start is a pair's first real token, so
+    // none is read (the run records its own k and v).
+    private static (ActivationCache Cache, float[] Ld) RunRows(HookedTransformer model, PatchingBatch chunk, TokenBatch tokens,
+        int[] start, int[] recordFrom, ActivationCache? prefix, Func<string, bool> record)
     {
         var cfg = model.Config;
-        int T = chunk.SeqLen, C = cfg.DModel, H = cfg.NHeads;
-        var runner = new SuffixRunner(model.Weights, chunk, corruptCache);
+        int B = chunk.Count, T = chunk.SeqLen, C = cfg.DModel, H = cfg.NHeads, D = cfg.DHead, M = cfg.DMlp;
+        if (T > cfg.NCtx) throw new CircuitLensException($"sequence of {T} tokens is longer than the model's context ({cfg.NCtx})");
+        var cache = new ActivationCache();
+        var runner = new SuffixRunner(model.Weights, chunk, prefix ?? cache);
         var vs = new SuffixRunner.Variants();
-        for (int b = 0; b < chunk.Count; b++) vs.Add(b, first[b], T);
+        for (int b = 0; b < B; b++) vs.Add(b, start[b], T);
 
         var x = runner.Residual(vs);
         var wte = model.Weights.Read(model.Weights.TokenEmbedding);
         var wpe = model.Weights.Read(model.Weights.PositionEmbedding);
-        for (int b = 0; b < chunk.Count; b++)
-            for (int t = first[b]; t < T; t++)
+        for (int b = 0; b < B; b++)
+            for (int t = start[b]; t < T; t++)
             {
-                int id = chunk.Clean.Ids[b * T + t];
+                int id = tokens.Ids[b * T + t];
                 if ((uint)id >= (uint)cfg.VocabSize) throw new CircuitLensException($"token id {id} is outside the vocabulary (size {cfg.VocabSize})");
-                var row = x.Slice((vs.RowOffset[b] + t - first[b]) * C, C);
-                TensorPrimitives.Add(wte.Slice(id * C, C), wpe.Slice(chunk.Clean.PositionId(b, t) * C, C), row);
+                TensorPrimitives.Add(wte.Slice(id * C, C), wpe.Slice(tokens.PositionId(b, t) * C, C), x.Slice((vs.RowOffset[b] + t - start[b]) * C, C));
             }
 
-        var clean = new ActivationCache();
         runner.Recorder = (point, layer, variants, rows, stride) =>
         {
             string name = HookNames.Name(point, layer);
-            if (!needed.Contains(name)) return;
-            if (!clean.TryGet(name, out var full)) clean.Set(name, full = Tensor.Zeros(corruptCache[name].Shape));
+            if (!record(name)) return;
+            if (!cache.TryGet(name, out var full))
+            {
+                int[] shape = point switch
+                {
+                    HookPoint.Pattern => [B, H, T, T],
+                    HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Z => [B, T, H, D],
+                    HookPoint.MlpPre => [B, T, M],
+                    _ => [B, T, C],
+                };
+                cache.Set(name, full = Tensor.Zeros(shape));
+            }
+            int width = point == HookPoint.MlpPre ? M : C;
             for (int v = 0; v < variants.Count; v++)
             {
                 int b = variants.Pair[v], s = variants.Start[v], r0 = variants.RowOffset[v];
-                for (int t = s; t < T; t++)
+                int from = point is HookPoint.K or HookPoint.V ? s : Math.Max(s, recordFrom[b]);
+                for (int t = from; t < T; t++)
                 {
                     var src = rows.Slice((r0 + t - s) * stride);
                     if (point == HookPoint.Pattern)   // (NH,T) per row into (B,NH,T,T)
                         for (int h = 0; h < H; h++) src.Slice(h * T, T).CopyTo(full.Slice(b, h, t));
-                    else src.Slice(0, C).CopyTo(full.Slice(b, t));
+                    else src.Slice(0, width).CopyTo(full.Slice(b, t));
                 }
             }
         };
-        var cleanLd = runner.RunFromResidPre(vs, 0);
-        return (clean, cleanLd);
+        return (cache, runner.RunFromResidPre(vs, 0));
     }
 
     // per pair, the padded position of the first token where clean and corrupted differ (the last position when none does)

@@ -24,8 +24,9 @@ internal sealed class SuffixRunner
     /// <summary>
     /// Receives an activation of every row being run: row r (see <see cref="Variants"/>) starts at r·rowStride of rows.
     /// Points: resid_pre, q, k, v, z (width C), pattern (width NH·T: each head's weights over all T padded key
-    /// positions, zero where masked), attn_out and mlp_out (width C). In the last layer attn_out and mlp_out come
-    /// for each variant's final row only (the variants passed then start at T−1). The span is valid during the call.
+    /// positions, zero where masked), attn_out, resid_mid, mlp_out, resid_post (width C) and mlp_pre (width d_mlp).
+    /// In the last layer the points from attn_out on come for each variant's final row only (the variants passed then
+    /// start at T−1). The span is valid during the call.
     /// </summary>
     public delegate void ActivationRecorder(HookPoint point, int layer, Variants variants, ReadOnlySpan<float> rows, int rowStride);
 
@@ -146,6 +147,7 @@ internal sealed class SuffixRunner
         Linear.Forward(_tmp.AsSpan(0, R * C), _z.AsSpan(0, R * C), _w, lw.AttnOutWeight, lw.AttnOutBias, R);
         Record(HookPoint.AttnOut, l, vs, _tmp, C);
         TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
+        Record(HookPoint.ResidMid, l, vs, _x, C);
     }
 
     private void MlpHalf(Variants vs, int l)
@@ -154,11 +156,13 @@ internal sealed class SuffixRunner
         int R = vs.TotalRows, M = _cfg.DMlp;
         LayerNormRows(R, lw.Ln2Weight, lw.Ln2Bias);
         Linear.Forward(_mlp.AsSpan(0, R * M), _ln.AsSpan(0, R * C), _w, lw.MlpInWeight, lw.MlpInBias, R);
+        Record(HookPoint.MlpPre, l, vs, _mlp, M);
         if (_cfg.Activation == "gelu") Gelu.ErfForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
         else Gelu.TanhForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
         Linear.Forward(_tmp.AsSpan(0, R * C), _mlp.AsSpan(0, R * M), _w, lw.MlpOutWeight, lw.MlpOutBias, R);
         Record(HookPoint.MlpOut, l, vs, _tmp, C);
         TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
+        Record(HookPoint.ResidPost, l, vs, _x, C);
     }
 
     private void LayerNormRows(int rows, ParamView weight, ParamView bias)
