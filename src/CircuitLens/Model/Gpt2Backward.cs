@@ -21,6 +21,7 @@ public sealed class Gpt2Backward
     private readonly Gpt2Config _cfg;
     private readonly ActivationCache _cache;
     private readonly Func<string, bool> _keep;
+    private readonly bool _compactOutput;   // kept gradients as (R,…) compact rows instead of (B,T,…)
     private readonly ActivationGradients _grads = new();
     private readonly int B, T, C, H, D, M, R;
     // per example: first row with a gradient (padded coordinates), the last row, and where its rows start in the compact buffers
@@ -60,7 +61,20 @@ public sealed class Gpt2Backward
     /// positions ≥ firstRows[b] and left zero before it (not the true gradient there; exact from it on); null computes all.
     /// </summary>
     public static ActivationGradients LogitDiffGradients(HookedTransformer model, TokenBatch batch, ActivationCache cache,
-        int[] answerIds, int[] wrongIds, Func<string, bool>? keep = null, int[]? firstRows = null)
+        int[] answerIds, int[] wrongIds, Func<string, bool>? keep = null, int[]? firstRows = null) =>
+        Run(model, batch, cache, answerIds, wrongIds, keep, firstRows, compactOutput: false);
+
+    /// <summary>
+    /// <see cref="LogitDiffGradients"/> from <paramref name="firstRows"/> on, each kept gradient given as (R,…) rows: example b's
+    /// positions firstRows[b]..T−1 at rows Σ_{b'&lt;b}(T − firstRows[b']) + t − firstRows[b] (the rows the pass computes, in the
+    /// order SuffixRunner stacks them). hook_pattern and hook_attn_scores stay (B,NH,T,T).
+    /// </summary>
+    internal static ActivationGradients LogitDiffGradientRows(HookedTransformer model, TokenBatch batch, ActivationCache cache,
+        int[] answerIds, int[] wrongIds, Func<string, bool> keep, int[] firstRows) =>
+        Run(model, batch, cache, answerIds, wrongIds, keep, firstRows, compactOutput: true);
+
+    private static ActivationGradients Run(HookedTransformer model, TokenBatch batch, ActivationCache cache,
+        int[] answerIds, int[] wrongIds, Func<string, bool>? keep, int[]? firstRows, bool compactOutput)
     {
         var cfg = model.Config;
         if (answerIds.Length != batch.BatchSize || wrongIds.Length != batch.BatchSize)
@@ -82,16 +96,16 @@ public sealed class Gpt2Backward
                 throw new ArgumentException($"cached '{name}' has shape {t.ShapeString}, not that of a [{batch.BatchSize}, {batch.SeqLen}] batch", nameof(cache));
         }
 
-        var pass = new Gpt2Backward(model.Weights, batch, cache, keep ?? (_ => true), firstRows ?? new int[batch.BatchSize]);
+        var pass = new Gpt2Backward(model.Weights, batch, cache, keep ?? (_ => true), firstRows ?? new int[batch.BatchSize], compactOutput);
         pass.UnembedBackward(answerIds, wrongIds);
         for (int l = cfg.NLayers - 1; l >= 0; l--) pass.BlockBackward(l);
         pass.EmbedBackward();
         return pass._grads;
     }
 
-    private Gpt2Backward(Gpt2Weights weights, TokenBatch batch, ActivationCache cache, Func<string, bool> keep, int[] firstRows)
+    private Gpt2Backward(Gpt2Weights weights, TokenBatch batch, ActivationCache cache, Func<string, bool> keep, int[] firstRows, bool compactOutput)
     {
-        _w = weights; _cfg = weights.Config; _cache = cache; _keep = keep;
+        _w = weights; _cfg = weights.Config; _cache = cache; _keep = keep; _compactOutput = compactOutput;
         B = batch.BatchSize; T = batch.SeqLen;
         C = _cfg.DModel; H = _cfg.NHeads; D = _cfg.DHead; M = _cfg.DMlp;
         _first = (int[])firstRows.Clone();
@@ -253,24 +267,30 @@ public sealed class Gpt2Backward
     // hook_result (B,T,NH,C): attn_out = Σ_h result[h] + b_O, so every head's result gets d attn_out
     private void KeepResult(int l, float[] dAttnOut, Rows rows)
     {
-        var grad = new float[B * T * H * C];
+        var t = NewGradient(H, C);
         for (int i = 0; i < rows.Count; i++)
             for (int h = 0; h < H; h++)
-                dAttnOut.AsSpan(i * C, C).CopyTo(grad.AsSpan((rows.Full[i] * H + h) * C, C));
-        _grads.Set(HookNames.Name(HookPoint.Result, l), new Tensor(grad, B, T, H, C));
+                dAttnOut.AsSpan(i * C, C).CopyTo(t.Data.AsSpan((Place(rows, i) * H + h) * C, C));
+        _grads.Set(HookNames.Name(HookPoint.Result, l), t);
     }
 
-    // a (B,T,…) gradient from the buffer's first rows.Count rows (zero at rows not in the set), when the caller keeps this name
+    // a (B,T,…) gradient (or (R,…) with compact output) from the buffer's first rows.Count rows, zero at rows not in
+    // the set, when the caller keeps this name
     private void Keep(HookPoint point, int layer, float[] grad, Rows rows, params int[] inner)
     {
         string name = HookNames.Name(point, layer);
         if (!_keep(name)) return;
         int width = 1;
         foreach (int d in inner) width *= d;
-        var t = Tensor.Zeros([B, T, .. inner]);
-        for (int i = 0; i < rows.Count; i++) grad.AsSpan(i * width, width).CopyTo(t.Data.AsSpan(rows.Full[i] * width, width));
+        var t = NewGradient(inner);
+        for (int i = 0; i < rows.Count; i++) grad.AsSpan(i * width, width).CopyTo(t.Data.AsSpan(Place(rows, i) * width, width));
         _grads.Set(name, t);
     }
+
+    private Tensor NewGradient(params int[] inner) => _compactOutput ? Tensor.Zeros([R, .. inner]) : Tensor.Zeros([B, T, .. inner]);
+
+    // where row i of a row set goes in a kept gradient
+    private int Place(Rows rows, int i) => !_compactOutput ? rows.Full[i] : rows.Compact is null ? i : rows.Compact[i];
 
     // a (B,NH,T,T) gradient
     private void KeepPerHead(HookPoint point, int layer, float[] grad)
@@ -283,8 +303,8 @@ public sealed class Gpt2Backward
     private void KeepLastRows(string name, float[] lastRows, int inner)
     {
         if (!_keep(name)) return;
-        var t = Tensor.Zeros(B, T, inner);
-        for (int b = 0; b < B; b++) lastRows.AsSpan(b * inner, inner).CopyTo(t.Slice(b, T - 1));
+        var t = NewGradient(inner);
+        for (int b = 0; b < B; b++) lastRows.AsSpan(b * inner, inner).CopyTo(t.Data.AsSpan(Place(_last, b) * inner, inner));
         _grads.Set(name, t);
     }
 

@@ -42,12 +42,13 @@ public static class AttributionPatching
             var first = FirstDifferingRows(chunk);
             var starts = Enumerable.Range(0, chunk.Count).Select(chunk.PadLeft).ToArray();
             var (corruptCache, chunkCorruptLd) = RunRows(model, chunk, chunk.Corrupt, starts, first, null, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers));
-            var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains);
+            var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains, compact: true);
             for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
 
-            var grads = Gpt2Backward.LogitDiffGradients(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains, first);
+            var grads = Gpt2Backward.LogitDiffGradientRows(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains, first);
+            var rows = RowLayout.Compact(first, chunk.SeqLen);
             for (int i = 0; i < sweeps.Count; i++)
-                Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, cleanCache, corruptCache, grads, chunkCorruptLd, first);
+                Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, cleanCache, rows, corruptCache, grads, rows, chunkCorruptLd, first);
         }
         return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd)).ToList();
     }
@@ -65,7 +66,8 @@ public static class AttributionPatching
         var output = Allocate(config, sweep, batch.BatchSize, batch.SeqLen);
         var rows = Enumerable.Range(0, batch.BatchSize).ToArray();
         var firstRows = rows.Select(batch.PadLeft).ToArray();
-        Fill(output, rows, sweep, config, batch, clean, corrupt, gradients, corruptLd, firstRows);
+        var full = RowLayout.Full(batch.SeqLen);
+        Fill(output, rows, sweep, config, batch, clean, full, corrupt, gradients, full, corruptLd, firstRows);
         return output;
     }
 
@@ -82,9 +84,10 @@ public static class AttributionPatching
     // LD per pair and the activations whose names pass record as (B,T,…) tensors: k and v at every row run, the others
     // only from row recordFrom[b] on; zero elsewhere and, in the last layer from attn_out on, at all but the final row.
     // Keys and values before start[b] come from prefix; with no prefix every start is a pair's first real token, so
-    // none is read (the run records its own k and v).
+    // none is read (the run records its own k and v). With compact, each activation is instead (R,…): the rows run, in
+    // RowLayout.Compact(start) order (pattern (R,NH,T)), so nothing is allocated for rows that were not run.
     private static (ActivationCache Cache, float[] Ld) RunRows(HookedTransformer model, PatchingBatch chunk, TokenBatch tokens,
-        int[] start, int[] recordFrom, ActivationCache? prefix, Func<string, bool> record)
+        int[] start, int[] recordFrom, ActivationCache? prefix, Func<string, bool> record, bool compact = false)
     {
         var cfg = model.Config;
         int B = chunk.Count, T = chunk.SeqLen, C = cfg.DModel, H = cfg.NHeads, D = cfg.DHead, M = cfg.DMlp;
@@ -93,6 +96,7 @@ public static class AttributionPatching
         var runner = new SuffixRunner(model.Weights, chunk, prefix ?? cache);
         var vs = new SuffixRunner.Variants();
         for (int b = 0; b < B; b++) vs.Add(b, start[b], T);
+        var layout = compact ? RowLayout.Compact(start, T) : RowLayout.Full(T);
 
         var x = runner.Residual(vs);
         var wte = model.Weights.Read(model.Weights.TokenEmbedding);
@@ -109,17 +113,19 @@ public static class AttributionPatching
         {
             string name = HookNames.Name(point, layer);
             if (!record(name)) return;
-            if (!cache.TryGet(name, out var full))
+            if (!cache.TryGet(name, out var stored))
             {
-                int[] shape = point switch
+                int[] inner = point switch
                 {
-                    HookPoint.Pattern => [B, H, T, T],
-                    HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Z => [B, T, H, D],
-                    HookPoint.MlpPre => [B, T, M],
-                    _ => [B, T, C],
+                    HookPoint.Pattern => compact ? [H, T] : [T, T],
+                    HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Z => [H, D],
+                    HookPoint.MlpPre => [M],
+                    _ => [C],
                 };
-                cache.Set(name, full = Tensor.Zeros(shape));
+                int[] outer = compact ? [vs.TotalRows] : point == HookPoint.Pattern ? [B, H] : [B, T];
+                cache.Set(name, stored = Tensor.Zeros([.. outer, .. inner]));
             }
+            var dst = stored.Data;
             int width = point == HookPoint.MlpPre ? M : C;
             for (int v = 0; v < variants.Count; v++)
             {
@@ -128,9 +134,9 @@ public static class AttributionPatching
                 for (int t = from; t < T; t++)
                 {
                     var src = rows.Slice((r0 + t - s) * stride);
-                    if (point == HookPoint.Pattern)   // (NH,T) per row into (B,NH,T,T)
-                        for (int h = 0; h < H; h++) src.Slice(h * T, T).CopyTo(full.Slice(b, h, t));
-                    else src.Slice(0, width).CopyTo(full.Slice(b, t));
+                    if (point == HookPoint.Pattern)   // (NH,T) per row: head h's weights go to PatternRow(b,h,t)
+                        for (int h = 0; h < H; h++) src.Slice(h * T, T).CopyTo(dst.AsSpan(layout.PatternRow(b, h, t, H), T));
+                    else src.Slice(0, width).CopyTo(dst.AsSpan(layout.Row(b, t) * width, width));
                 }
             }
         };
@@ -158,15 +164,37 @@ public static class AttributionPatching
         return t;
     }
 
-    // writes row outputRows[b] of output for each example b of batch; activations before firstRow[b] (padded) do not differ
+    // Where row (b,t) of an activation or gradient lives: in (B,T,…) tensors, or in compact (R,…) rows holding only
+    // positions first[b]..T−1 of each example, stacked (the order of SuffixRunner's rows and Gpt2Backward's compact rows).
+    private readonly record struct RowLayout(int T, int[]? First, int[]? Offset)
+    {
+        public static RowLayout Full(int T) => new(T, null, null);
+
+        public static RowLayout Compact(int[] first, int T)
+        {
+            var offset = new int[first.Length];
+            for (int b = 1; b < first.Length; b++) offset[b] = offset[b - 1] + T - first[b - 1];
+            return new(T, first, offset);
+        }
+
+        public int Row(int b, int t) => Offset is null ? b * T + t : Offset[b] + t - First![b];
+
+        // start of head h's pattern row (weights over all T keys) at query t: (B,NH,T,T) or (R,NH,T)
+        public int PatternRow(int b, int h, int t, int H) => Offset is null ? ((b * H + h) * T + t) * T : (Row(b, t) * H + h) * T;
+    }
+
+    // writes row outputRows[b] of output for each example b of batch; activations before firstRow[b] (padded) do not differ.
+    // clean and the gradients (but for the pattern's, always (B,NH,T,T)) are laid out as given; corrupt is (B,T,…).
     private static void Fill(Tensor output, int[] outputRows, Sweep sweep, Gpt2Config cfg, TokenBatch batch,
-        ActivationCache clean, ActivationCache corrupt, ActivationGradients grads, float[] corruptLd, int[] firstRow)
+        ActivationCache clean, RowLayout cleanLayout, ActivationCache corrupt, ActivationGradients grads, RowLayout gradLayout,
+        float[] corruptLd, int[] firstRow)
     {
         int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel;
         bool headActivation = sweep.Point is HookPoint.Z or HookPoint.Q or HookPoint.K or HookPoint.V; // (B,T,NH,HS)
         bool supported = sweep.Point == HookPoint.Pattern ? sweep.Axes == SweepAxes.LayerHead : headActivation || sweep.Axes == SweepAxes.LayerPos;
         if (!supported) throw new NotSupportedException($"attribution does not support sweep '{sweep.Name}' ({sweep.Point} by {sweep.Axes})");
-        var scratch = new float[Math.Max(C, T * T)];
+        var full = RowLayout.Full(T);
+        var scratch = new float[C];
         var perHead = new double[H];
         for (int l = 0; l < cfg.NLayers; l++)
         {
@@ -179,14 +207,19 @@ public static class AttributionPatching
                 if (sweep.Point == HookPoint.Pattern)
                 {
                     for (int h = 0; h < H; h++)
-                        output[row, l, h] = baseLd + Attribution(c, x, g, ((b * H + h) * T + first) * T, (T - first) * T, scratch);
+                    {
+                        double sum = 0;
+                        for (int t = first; t < T; t++)
+                            sum += Attribution(c, cleanLayout.PatternRow(b, h, t, H), x, full.PatternRow(b, h, t, H), g, full.PatternRow(b, h, t, H), T, scratch);
+                        output[row, l, h] = baseLd + (float)sum;
+                    }
                 }
                 else if (sweep.Axes == SweepAxes.LayerPos)
                 {
-                    int width = c.Length / (B * T); // C, or NH·HS for head activations summed over heads
+                    // width C: a residual-stream activation, or the NH·HS of a head activation summed over heads
                     for (int t = pad; t < first; t++) output[row, l, t - pad] = baseLd;
                     for (int t = first; t < T; t++)
-                        output[row, l, t - pad] = baseLd + Attribution(c, x, g, (b * T + t) * width, width, scratch);
+                        output[row, l, t - pad] = baseLd + Attribution(c, cleanLayout.Row(b, t) * C, x, full.Row(b, t) * C, g, gradLayout.Row(b, t) * C, C, scratch);
                 }
                 else
                 {
@@ -196,7 +229,7 @@ public static class AttributionPatching
                     for (int t = first; t < T; t++)
                         for (int h = 0; h < H; h++)
                         {
-                            float a = Attribution(c, x, g, ((b * T + t) * H + h) * D, D, scratch);
+                            float a = Attribution(c, cleanLayout.Row(b, t) * C + h * D, x, full.Row(b, t) * C + h * D, g, gradLayout.Row(b, t) * C + h * D, D, scratch);
                             perHead[h] += a;
                             if (sweep.Axes == SweepAxes.LayerPosHead) output[row, l, t - pad, h] = baseLd + a;
                         }
@@ -207,11 +240,11 @@ public static class AttributionPatching
         }
     }
 
-    // Σ (clean − corrupt)·grad over [offset, offset+length)
-    private static float Attribution(float[] clean, float[] corrupt, float[] grad, int offset, int length, float[] scratch)
+    // Σ (clean − corrupt)·grad over length elements starting at each one's own offset
+    private static float Attribution(float[] clean, int cleanOffset, float[] corrupt, int corruptOffset, float[] grad, int gradOffset, int length, float[] scratch)
     {
         var delta = scratch.AsSpan(0, length);
-        TensorPrimitives.Subtract(clean.AsSpan(offset, length), corrupt.AsSpan(offset, length), delta);
-        return TensorPrimitives.Dot(delta, grad.AsSpan(offset, length));
+        TensorPrimitives.Subtract(clean.AsSpan(cleanOffset, length), corrupt.AsSpan(corruptOffset, length), delta);
+        return TensorPrimitives.Dot(delta, grad.AsSpan(gradOffset, length));
     }
 }
