@@ -16,9 +16,9 @@ public static class AttributionPatching
     /// <summary>
     /// Attribution estimates of every sweep in <paramref name="sweeps"/> for all pairs of <paramref name="data"/>.
     /// Positions count each pair's real tokens; positions past a pair's length are NaN. Pairs run in chunks of
-    /// <paramref name="chunkSize"/> to bound the memory of the caches and gradients.
+    /// <paramref name="chunkSize"/> to bound the memory of the caches and gradients (about 13 MB a pair for GPT-2 small at ~20 tokens).
     /// </summary>
-    public static IReadOnlyList<PatchingResult> Run(HookedTransformer model, PatchingBatch data, IReadOnlyList<Sweep> sweeps, int chunkSize = 64)
+    public static IReadOnlyList<PatchingResult> Run(HookedTransformer model, PatchingBatch data, IReadOnlyList<Sweep> sweeps, int chunkSize = 128)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         if (sweeps.Count == 0) throw new CircuitLensException("no sweep given");
@@ -53,7 +53,7 @@ public static class AttributionPatching
         return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd)).ToList();
     }
 
-    public static PatchingResult Run(HookedTransformer model, PatchingBatch data, Sweep sweep, int chunkSize = 64) =>
+    public static PatchingResult Run(HookedTransformer model, PatchingBatch data, Sweep sweep, int chunkSize = 128) =>
         Run(model, data, [sweep], chunkSize)[0];
 
     /// <summary>
