@@ -1,6 +1,10 @@
 // Attribution patching (Nanda): a first-order estimate of activation-patching sweeps, all at once,
 //   patched LD ≈ LD_corrupt + Σ (clean_act − corrupt_act) · ∂LD/∂act, the gradient taken on the corrupted run,
-// from 2 forward passes (clean and corrupted, with caches) and 1 backward pass per chunk of pairs.
+// from a corrupted forward pass, a clean one and a backward pass per chunk of pairs. Causal attention makes
+// most of that work unnecessary: before a pair's first differing token both runs are identical (Δact = 0,
+// so those attributions are exactly 0), so the clean run and the backward pass cover only the rows from
+// there on (the clean run reads the earlier keys/values from the corrupted run), and no run computes pads
+// (SuffixRunner stacks each pair's real rows).
 // Results are raw "patched logit difference" estimates in the exact sweeps' PatchingResult layout, so
 // the two compare directly. It runs no exact patching; it is only as good as the linear approximation
 // (weak on the residual stream, MLP0 and saturated attention).
