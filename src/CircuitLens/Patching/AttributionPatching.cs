@@ -1,6 +1,10 @@
 // Attribution patching (Nanda): a first-order estimate of activation-patching sweeps, all at once,
 //   patched LD ≈ LD_corrupt + Σ (clean_act − corrupt_act) · ∂LD/∂act, the gradient taken on the corrupted run,
-// from 2 forward passes (clean and corrupted, with caches) and 1 backward pass per chunk of pairs.
+// from a corrupted forward pass, a clean one and a backward pass per chunk of pairs. Causal attention makes
+// most of that work unnecessary: before a pair's first differing token both runs are identical (Δact = 0,
+// so those attributions are exactly 0), so the clean run and the backward pass cover only the rows from
+// there on (the clean run reads the earlier keys/values from the corrupted run), and no run computes pads
+// (SuffixRunner stacks each pair's real rows).
 // Results are raw "patched logit difference" estimates in the exact sweeps' PatchingResult layout, so
 // the two compare directly. It runs no exact patching; it is only as good as the linear approximation
 // (weak on the residual stream, MLP0 and saturated attention).
@@ -16,9 +20,9 @@ public static class AttributionPatching
     /// <summary>
     /// Attribution estimates of every sweep in <paramref name="sweeps"/> for all pairs of <paramref name="data"/>.
     /// Positions count each pair's real tokens; positions past a pair's length are NaN. Pairs run in chunks of
-    /// <paramref name="chunkSize"/> to bound the memory of the caches and gradients.
+    /// <paramref name="chunkSize"/> to bound the memory of the caches and gradients (about 13 MB a pair for GPT-2 small at ~20 tokens).
     /// </summary>
-    public static IReadOnlyList<PatchingResult> Run(HookedTransformer model, PatchingBatch data, IReadOnlyList<Sweep> sweeps, int chunkSize = 64)
+    public static IReadOnlyList<PatchingResult> Run(HookedTransformer model, PatchingBatch data, IReadOnlyList<Sweep> sweeps, int chunkSize = 128)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         if (sweeps.Count == 0) throw new CircuitLensException("no sweep given");
@@ -28,25 +32,32 @@ public static class AttributionPatching
         var cleanLd = new float[total];
         var corruptLd = new float[total];
         var needed = HookNamesFor(sweeps, cfg.NLayers);
-        var options = new ForwardOptions { Logits = LogitsMode.LastPosition };
+        // several chunks: pairs sorted by length, so the (B,T,…) caches of a chunk pad only to its own longest pair
+        var order = Enumerable.Range(0, total).ToArray();
+        if (chunkSize < total) order = order.OrderBy(data.Length).ToArray();
 
         for (int start = 0; start < total; start += chunkSize)
         {
-            var chunk = start == 0 && chunkSize >= total ? data : data.Slice(start, Math.Min(chunkSize, total - start));
-            var (cleanRun, cleanCache) = model.RunWithCache(chunk.Clean, needed.Contains, options);
-            var (corruptRun, corruptCache) = model.RunWithCache(chunk.Corrupt, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers), options);
-            LogitDiff.Compute(cleanRun.Logits!, chunk.AnswerIds, chunk.WrongIds).CopyTo(cleanLd, start);
-            var chunkCorruptLd = LogitDiff.Compute(corruptRun.Logits!, chunk.AnswerIds, chunk.WrongIds);
-            chunkCorruptLd.CopyTo(corruptLd, start);
+            var pairs = order[start..Math.Min(start + chunkSize, total)];
+            var chunk = pairs.Length == total && chunkSize >= total ? data : Pick(data, pairs);
+            // the corrupted run of every real token, then the clean run from each pair's first difference on: the
+            // activations before it are the same in both runs (earlier keys and values come from the corrupted run),
+            // so no gradient is needed there either
+            var first = FirstDifferingRows(chunk);
+            var starts = Enumerable.Range(0, chunk.Count).Select(chunk.PadLeft).ToArray();
+            var (corruptCache, chunkCorruptLd) = RunRows(model, chunk, chunk.Corrupt, starts, first, null, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers));
+            var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains, compact: true);
+            for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
 
-            var grads = Gpt2Backward.LogitDiffGradients(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains);
+            var grads = Gpt2Backward.LogitDiffGradientRows(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains, first);
+            var rows = RowLayout.Compact(first, chunk.SeqLen);
             for (int i = 0; i < sweeps.Count; i++)
-                Fill(outputs[i], start, sweeps[i], cfg, chunk.Corrupt, cleanCache, corruptCache, grads, chunkCorruptLd);
+                Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, cleanCache, rows, corruptCache, grads, rows, chunkCorruptLd, first);
         }
         return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd)).ToList();
     }
 
-    public static PatchingResult Run(HookedTransformer model, PatchingBatch data, Sweep sweep, int chunkSize = 64) =>
+    public static PatchingResult Run(HookedTransformer model, PatchingBatch data, Sweep sweep, int chunkSize = 128) =>
         Run(model, data, [sweep], chunkSize)[0];
 
     /// <summary>
@@ -57,7 +68,10 @@ public static class AttributionPatching
         ActivationGradients gradients, float[] corruptLd)
     {
         var output = Allocate(config, sweep, batch.BatchSize, batch.SeqLen);
-        Fill(output, 0, sweep, config, batch, clean, corrupt, gradients, corruptLd);
+        var rows = Enumerable.Range(0, batch.BatchSize).ToArray();
+        var firstRows = rows.Select(batch.PadLeft).ToArray();
+        var full = RowLayout.Full(batch.SeqLen);
+        Fill(output, rows, sweep, config, batch, clean, full, corrupt, gradients, full, corruptLd, firstRows);
         return output;
     }
 
@@ -69,6 +83,78 @@ public static class AttributionPatching
             for (int l = 0; l < nLayers; l++) names.Add(HookNames.Name(sweep.Point, l));
         return names;
     }
+
+    // Runs rows start[b]..T−1 of each pair's prompt in tokens, stacked without padding (SuffixRunner), and returns the
+    // LD per pair and the activations whose names pass record as (B,T,…) tensors: k and v at every row run, the others
+    // only from row recordFrom[b] on; zero elsewhere and, in the last layer from attn_out on, at all but the final row.
+    // Keys and values before start[b] come from prefix; with no prefix every start is a pair's first real token, so
+    // none is read (the run records its own k and v). With compact, each activation is instead (R,…): the rows run, in
+    // RowLayout.Compact(start) order (pattern (R,NH,T)), so nothing is allocated for rows that were not run.
+    private static (ActivationCache Cache, float[] Ld) RunRows(HookedTransformer model, PatchingBatch chunk, TokenBatch tokens,
+        int[] start, int[] recordFrom, ActivationCache? prefix, Func<string, bool> record, bool compact = false)
+    {
+        var cfg = model.Config;
+        int B = chunk.Count, T = chunk.SeqLen, C = cfg.DModel, H = cfg.NHeads, D = cfg.DHead, M = cfg.DMlp;
+        if (T > cfg.NCtx) throw new CircuitLensException($"sequence of {T} tokens is longer than the model's context ({cfg.NCtx})");
+        var cache = new ActivationCache();
+        var runner = new SuffixRunner(model.Weights, chunk, prefix ?? cache);
+        var vs = new SuffixRunner.Variants();
+        for (int b = 0; b < B; b++) vs.Add(b, start[b], T);
+        var layout = compact ? RowLayout.Compact(start, T) : RowLayout.Full(T);
+
+        var x = runner.Residual(vs);
+        var wte = model.Weights.Read(model.Weights.TokenEmbedding);
+        var wpe = model.Weights.Read(model.Weights.PositionEmbedding);
+        for (int b = 0; b < B; b++)
+            for (int t = start[b]; t < T; t++)
+            {
+                int id = tokens.Ids[b * T + t];
+                if ((uint)id >= (uint)cfg.VocabSize) throw new CircuitLensException($"token id {id} is outside the vocabulary (size {cfg.VocabSize})");
+                TensorPrimitives.Add(wte.Slice(id * C, C), wpe.Slice(tokens.PositionId(b, t) * C, C), x.Slice((vs.RowOffset[b] + t - start[b]) * C, C));
+            }
+
+        runner.Recorder = (point, layer, variants, rows, stride) =>
+        {
+            string name = HookNames.Name(point, layer);
+            if (!record(name)) return;
+            if (!cache.TryGet(name, out var stored))
+            {
+                int[] inner = point switch
+                {
+                    HookPoint.Pattern => compact ? [H, T] : [T, T],
+                    HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Z => [H, D],
+                    HookPoint.MlpPre => [M],
+                    _ => [C],
+                };
+                int[] outer = compact ? [vs.TotalRows] : point == HookPoint.Pattern ? [B, H] : [B, T];
+                cache.Set(name, stored = Tensor.Zeros([.. outer, .. inner]));
+            }
+            var dst = stored.Data;
+            int width = point == HookPoint.MlpPre ? M : C;
+            for (int v = 0; v < variants.Count; v++)
+            {
+                int b = variants.Pair[v], s = variants.Start[v], r0 = variants.RowOffset[v];
+                int from = point is HookPoint.K or HookPoint.V ? s : Math.Max(s, recordFrom[b]);
+                for (int t = from; t < T; t++)
+                {
+                    var src = rows.Slice((r0 + t - s) * stride);
+                    if (point == HookPoint.Pattern)   // (NH,T) per row: head h's weights go to PatternRow(b,h,t)
+                        for (int h = 0; h < H; h++) src.Slice(h * T, T).CopyTo(dst.AsSpan(layout.PatternRow(b, h, t, H), T));
+                    else src.Slice(0, width).CopyTo(dst.AsSpan(layout.Row(b, t) * width, width));
+                }
+            }
+        };
+        return (cache, runner.RunFromResidPre(vs, 0));
+    }
+
+    // per pair, the padded position of the first token where clean and corrupted differ (the last position when none does)
+    private static int[] FirstDifferingRows(PatchingBatch chunk) =>
+        Enumerable.Range(0, chunk.Count).Select(b => Math.Min(chunk.PadLeft(b) + chunk.FirstDifference[b], chunk.SeqLen - 1)).ToArray();
+
+    // the given pairs as their own batch, padded to their own longest pair
+    private static PatchingBatch Pick(PatchingBatch data, int[] pairs) => new(
+        pairs.Select(i => data.Clean.Row(i).ToArray()).ToList(), pairs.Select(i => data.Corrupt.Row(i).ToArray()).ToList(),
+        pairs.Select(i => data.AnswerIds[i]).ToArray(), pairs.Select(i => data.WrongIds[i]).ToArray());
 
     private static Tensor Allocate(Gpt2Config cfg, Sweep sweep, int batchSize, int positions)
     {
@@ -82,15 +168,37 @@ public static class AttributionPatching
         return t;
     }
 
-    // writes rows [rowOffset, rowOffset + batch.BatchSize) of output
-    private static void Fill(Tensor output, int rowOffset, Sweep sweep, Gpt2Config cfg, TokenBatch batch,
-        ActivationCache clean, ActivationCache corrupt, ActivationGradients grads, float[] corruptLd)
+    // Where row (b,t) of an activation or gradient lives: in (B,T,…) tensors, or in compact (R,…) rows holding only
+    // positions first[b]..T−1 of each example, stacked (the order of SuffixRunner's rows and Gpt2Backward's compact rows).
+    private readonly record struct RowLayout(int T, int[]? First, int[]? Offset)
+    {
+        public static RowLayout Full(int T) => new(T, null, null);
+
+        public static RowLayout Compact(int[] first, int T)
+        {
+            var offset = new int[first.Length];
+            for (int b = 1; b < first.Length; b++) offset[b] = offset[b - 1] + T - first[b - 1];
+            return new(T, first, offset);
+        }
+
+        public int Row(int b, int t) => Offset is null ? b * T + t : Offset[b] + t - First![b];
+
+        // start of head h's pattern row (weights over all T keys) at query t: (B,NH,T,T) or (R,NH,T)
+        public int PatternRow(int b, int h, int t, int H) => Offset is null ? ((b * H + h) * T + t) * T : (Row(b, t) * H + h) * T;
+    }
+
+    // writes row outputRows[b] of output for each example b of batch; activations before firstRow[b] (padded) do not differ.
+    // clean and the gradients (but for the pattern's, always (B,NH,T,T)) are laid out as given; corrupt is (B,T,…).
+    private static void Fill(Tensor output, int[] outputRows, Sweep sweep, Gpt2Config cfg, TokenBatch batch,
+        ActivationCache clean, RowLayout cleanLayout, ActivationCache corrupt, ActivationGradients grads, RowLayout gradLayout,
+        float[] corruptLd, int[] firstRow)
     {
         int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel;
         bool headActivation = sweep.Point is HookPoint.Z or HookPoint.Q or HookPoint.K or HookPoint.V; // (B,T,NH,HS)
         bool supported = sweep.Point == HookPoint.Pattern ? sweep.Axes == SweepAxes.LayerHead : headActivation || sweep.Axes == SweepAxes.LayerPos;
         if (!supported) throw new NotSupportedException($"attribution does not support sweep '{sweep.Name}' ({sweep.Point} by {sweep.Axes})");
-        var scratch = new float[Math.Max(C, T * T)];
+        var full = RowLayout.Full(T);
+        var scratch = new float[C];
         var perHead = new double[H];
         for (int l = 0; l < cfg.NLayers; l++)
         {
@@ -98,26 +206,34 @@ public static class AttributionPatching
             var c = clean[name].Data; var x = corrupt[name].Data; var g = grads[name].Data;
             for (int b = 0; b < B; b++)
             {
-                int row = rowOffset + b, pad = batch.PadLeft(b);
+                int row = outputRows[b], pad = batch.PadLeft(b), first = firstRow[b];
                 float baseLd = corruptLd[b];
                 if (sweep.Point == HookPoint.Pattern)
                 {
                     for (int h = 0; h < H; h++)
-                        output[row, l, h] = baseLd + Attribution(c, x, g, (b * H + h) * T * T, T * T, scratch);
+                    {
+                        double sum = 0;
+                        for (int t = first; t < T; t++)
+                            sum += Attribution(c, cleanLayout.PatternRow(b, h, t, H), x, full.PatternRow(b, h, t, H), g, full.PatternRow(b, h, t, H), T, scratch);
+                        output[row, l, h] = baseLd + (float)sum;
+                    }
                 }
                 else if (sweep.Axes == SweepAxes.LayerPos)
                 {
-                    int width = c.Length / (B * T); // C, or NH·HS for head activations summed over heads
-                    for (int t = pad; t < T; t++)
-                        output[row, l, t - pad] = baseLd + Attribution(c, x, g, (b * T + t) * width, width, scratch);
+                    // width C: a residual-stream activation, or the NH·HS of a head activation summed over heads
+                    for (int t = pad; t < first; t++) output[row, l, t - pad] = baseLd;
+                    for (int t = first; t < T; t++)
+                        output[row, l, t - pad] = baseLd + Attribution(c, cleanLayout.Row(b, t) * C, x, full.Row(b, t) * C, g, gradLayout.Row(b, t) * C, C, scratch);
                 }
                 else
                 {
                     Array.Clear(perHead);
-                    for (int t = pad; t < T; t++)
+                    if (sweep.Axes == SweepAxes.LayerPosHead)
+                        for (int t = pad; t < first; t++) for (int h = 0; h < H; h++) output[row, l, t - pad, h] = baseLd;
+                    for (int t = first; t < T; t++)
                         for (int h = 0; h < H; h++)
                         {
-                            float a = Attribution(c, x, g, ((b * T + t) * H + h) * D, D, scratch);
+                            float a = Attribution(c, cleanLayout.Row(b, t) * C + h * D, x, full.Row(b, t) * C + h * D, g, gradLayout.Row(b, t) * C + h * D, D, scratch);
                             perHead[h] += a;
                             if (sweep.Axes == SweepAxes.LayerPosHead) output[row, l, t - pad, h] = baseLd + a;
                         }
@@ -128,11 +244,11 @@ public static class AttributionPatching
         }
     }
 
-    // Σ (clean − corrupt)·grad over [offset, offset+length)
-    private static float Attribution(float[] clean, float[] corrupt, float[] grad, int offset, int length, float[] scratch)
+    // Σ (clean − corrupt)·grad over length elements starting at each one's own offset
+    private static float Attribution(float[] clean, int cleanOffset, float[] corrupt, int corruptOffset, float[] grad, int gradOffset, int length, float[] scratch)
     {
         var delta = scratch.AsSpan(0, length);
-        TensorPrimitives.Subtract(clean.AsSpan(offset, length), corrupt.AsSpan(offset, length), delta);
-        return TensorPrimitives.Dot(delta, grad.AsSpan(offset, length));
+        TensorPrimitives.Subtract(clean.AsSpan(cleanOffset, length), corrupt.AsSpan(corruptOffset, length), delta);
+        return TensorPrimitives.Dot(delta, grad.AsSpan(gradOffset, length));
     }
 }

@@ -3,6 +3,8 @@
 // corrupted run, so their keys/values come from the corrupted cache (a KV-cache view of patching);
 // the rows s..T-1 of every variant are stacked into one matrix so each block is a few large GEMMs.
 // The metric needs only the last row and two vocabulary rows: LD = ln_f(x_last)·(wte[a] − wte[w]).
+// An optional Recorder sees the activations of the rows it runs (attribution patching runs the clean
+// prompts' suffixes this way); it records, never edits them.
 using CircuitLens.Hooks;
 using CircuitLens.Model;
 using CircuitLens.Tensors;
@@ -17,7 +19,19 @@ internal sealed class SuffixRunner
     private readonly Gpt2Config _cfg;
     private readonly PatchingBatch _data;
     private readonly ActivationCache _corrupt;   // corrupted run: k, v of every layer (B,T,NH,HS)
-    private float[] _x = [], _ln = [], _centered = [], _scale = [], _qkv = [], _z = [], _tmp = [], _mlp = [];
+    private float[] _x = [], _ln = [], _centered = [], _scale = [], _qkv = [], _z = [], _tmp = [], _mlp = [], _pattern = [];
+
+    /// <summary>
+    /// Receives an activation of every row being run: row r (see <see cref="Variants"/>) starts at r·rowStride of rows.
+    /// Points: resid_pre, q, k, v, z (width C), pattern (width NH·T: each head's weights over all T padded key
+    /// positions, zero where masked), attn_out, resid_mid, mlp_out, resid_post (width C) and mlp_pre (width d_mlp).
+    /// In the last layer the points from attn_out on come for each variant's final row only (the variants passed then
+    /// start at T−1). The span is valid during the call.
+    /// </summary>
+    public delegate void ActivationRecorder(HookPoint point, int layer, Variants variants, ReadOnlySpan<float> rows, int rowStride);
+
+    /// <summary>Called as activations are computed; null (default) records nothing.</summary>
+    public ActivationRecorder? Recorder { get; set; }
 
     public SuffixRunner(Gpt2Weights weights, PatchingBatch data, ActivationCache corruptCache)
     {
@@ -89,9 +103,26 @@ internal sealed class SuffixRunner
     {
         var lw = _w.Layers[l];
         int R = vs.TotalRows;
+        Record(HookPoint.ResidPre, l, vs, _x, C);
         LayerNormRows(R, lw.Ln1Weight, lw.Ln1Bias);
         Linear.Forward(_qkv.AsSpan(0, R * 3 * C), _ln.AsSpan(0, R * C), _w, lw.QkvWeight, lw.QkvBias, R);
-        AttendSuffix(vs, l);
+        if (Recorder is not null)
+        {
+            Record(HookPoint.Q, l, vs, _qkv, 3 * C);
+            Record(HookPoint.K, l, vs, _qkv.AsSpan(C), 3 * C);
+            Record(HookPoint.V, l, vs, _qkv.AsSpan(2 * C), 3 * C);
+            int patternRow = _cfg.NHeads * SeqLen;
+            if (_pattern.Length < R * patternRow) _pattern = new float[R * patternRow];
+            AttendSuffix(vs, l);
+            Record(HookPoint.Pattern, l, vs, _pattern, patternRow);
+            Record(HookPoint.Z, l, vs, _z, C);
+        }
+        else AttendSuffix(vs, l);
+    }
+
+    private void Record(HookPoint point, int layer, Variants vs, ReadOnlySpan<float> rows, int rowStride)
+    {
+        if (Recorder is { } recorder) recorder(point, layer, vs, rows.Slice(0, Math.Min(rows.Length, vs.TotalRows * rowStride)), rowStride);
     }
 
     // In the last layer only each variant's final row reaches the metric: keep just those rows
@@ -114,7 +145,9 @@ internal sealed class SuffixRunner
         var lw = _w.Layers[l];
         int R = vs.TotalRows;
         Linear.Forward(_tmp.AsSpan(0, R * C), _z.AsSpan(0, R * C), _w, lw.AttnOutWeight, lw.AttnOutBias, R);
+        Record(HookPoint.AttnOut, l, vs, _tmp, C);
         TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
+        Record(HookPoint.ResidMid, l, vs, _x, C);
     }
 
     private void MlpHalf(Variants vs, int l)
@@ -123,10 +156,13 @@ internal sealed class SuffixRunner
         int R = vs.TotalRows, M = _cfg.DMlp;
         LayerNormRows(R, lw.Ln2Weight, lw.Ln2Bias);
         Linear.Forward(_mlp.AsSpan(0, R * M), _ln.AsSpan(0, R * C), _w, lw.MlpInWeight, lw.MlpInBias, R);
+        Record(HookPoint.MlpPre, l, vs, _mlp, M);
         if (_cfg.Activation == "gelu") Gelu.ErfForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
         else Gelu.TanhForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
         Linear.Forward(_tmp.AsSpan(0, R * C), _mlp.AsSpan(0, R * M), _w, lw.MlpOutWeight, lw.MlpOutBias, R);
+        Record(HookPoint.MlpOut, l, vs, _tmp, C);
         TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
+        Record(HookPoint.ResidPost, l, vs, _x, C);
     }
 
     private void LayerNormRows(int rows, ParamView weight, ParamView bias)
@@ -142,9 +178,10 @@ internal sealed class SuffixRunner
         var kc = _corrupt[HookPoint.K, l].Data;
         var vc = _corrupt[HookPoint.V, l].Data;
         float scale = 1f / MathF.Sqrt(D);
-        fixed (float* pqkv = _qkv) fixed (float* pz = _z)
+        bool recordPattern = Recorder is not null;
+        fixed (float* pqkv = _qkv) fixed (float* pz = _z) fixed (float* ppat = _pattern)
         {
-            float* qkvp = pqkv, zp = pz;
+            float* qkvp = pqkv, zp = pz, patp = ppat;
             Attention.For(vs.Count * H, (long)T * T * D * 2, vh =>
             {
                 int v = vh / H, h = vh % H;
@@ -165,6 +202,12 @@ internal sealed class SuffixRunner
                     }
                     var sc = scores.Slice(0, nk);
                     Attention.SoftmaxForward(sc, sc, 1, nk);
+                    if (recordPattern)
+                    {
+                        var weights = new Span<float>(patp + ((long)(r0 + i) * H + h) * T, T);
+                        weights.Clear();
+                        sc.CopyTo(weights.Slice(pad));
+                    }
                     var zrow = z.Slice((r0 + i) * C + h * D, D);
                     zrow.Clear();
                     for (int j = pad; j <= t; j++)
