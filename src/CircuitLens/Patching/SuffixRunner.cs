@@ -225,17 +225,10 @@ internal sealed class SuffixRunner
     private float[] Metric(Variants vs)
     {
         var result = new float[vs.Count];
-        var wte = _w.Read(_w.TokenEmbedding);
-        Span<float> last = stackalloc float[C], centered = stackalloc float[C], normalized = stackalloc float[C];
-        Span<float> scale = stackalloc float[1];
         for (int v = 0; v < vs.Count; v++)
         {
-            int b = vs.Pair[v];
-            int row = vs.RowOffset[v] + vs.Rows(v, SeqLen) - 1;
-            _x.AsSpan(row * C, C).CopyTo(last);
-            LayerNorm.ScaleForward(centered, scale, last, 1, C, _cfg.LayerNormEps);
-            LayerNorm.NormalizeForward(normalized, centered, scale, _w.Read(_w.LnFinalWeight), _w.Read(_w.LnFinalBias), 1, C);
-            result[v] = TensorPrimitives.Dot(normalized, wte.Slice(_data.AnswerIds[b] * C, C)) - TensorPrimitives.Dot(normalized, wte.Slice(_data.WrongIds[b] * C, C));
+            int b = vs.Pair[v], row = vs.RowOffset[v] + vs.Rows(v, SeqLen) - 1;
+            result[v] = LogitDiff.FromFinalResidual(_w, _x.AsSpan(row * C, C), _data.AnswerIds[b], _data.WrongIds[b]);
         }
         return result;
     }
