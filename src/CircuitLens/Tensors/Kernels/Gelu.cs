@@ -9,14 +9,32 @@ public static partial class Gelu
     private const float Sqrt2OverPi = 0.7978845608028654f;
 
     // inp and out are (N); out may alias inp. Works in L1-sized blocks so the eight element-wise
-    // passes stay in cache instead of streaming the whole (B·T·D_mlp) buffer eight times.
-    public static void TanhForward(Span<float> output, ReadOnlySpan<float> inp)
+    // passes stay in cache instead of streaming the whole (B·T·D_mlp) buffer eight times; large inputs
+    // are split across the GEMM threads.
+    public static unsafe void TanhForward(Span<float> output, ReadOnlySpan<float> inp)
     {
         const int Block = 2048;
-        Span<float> t = stackalloc float[Block];
-        for (int start = 0; start < inp.Length; start += Block)
+        int blocks = (inp.Length + Block - 1) / Block;
+        if (Gemm.MaxThreads <= 1 || inp.Length < 1 << 17)
         {
-            int n = Math.Min(Block, inp.Length - start);
+            TanhBlocks(output, inp, 0, blocks, Block);
+            return;
+        }
+        fixed (float* po = output) fixed (float* pi = inp)
+        {
+            float* o = po, x = pi;
+            int n = inp.Length, threads = Gemm.MaxThreads, per = (blocks + threads - 1) / threads;
+            Parallel.For(0, threads, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
+                TanhBlocks(new Span<float>(o, n), new ReadOnlySpan<float>(x, n), t * per, Math.Min(blocks, (t + 1) * per), Block));
+        }
+    }
+
+    private static void TanhBlocks(Span<float> output, ReadOnlySpan<float> inp, int firstBlock, int endBlock, int blockSize)
+    {
+        Span<float> t = stackalloc float[blockSize];
+        for (int blk = firstBlock; blk < endBlock; blk++)
+        {
+            int start = blk * blockSize, n = Math.Min(blockSize, inp.Length - start);
             var x = inp.Slice(start, n);
             var tb = t.Slice(0, n);
             TensorPrimitives.Multiply(x, x, tb);                 // x²
