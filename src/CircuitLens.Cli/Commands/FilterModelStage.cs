@@ -16,7 +16,7 @@ internal static class FilterModelStage
     {
         var tokenized = new IoiTokenizedPairs(model, pairs, prependBos, source);
         var result = ProgressDisplay.Run($"checking {pairs.Count} pairs with the model", progress =>
-            CorrectnessFilter.Run(model, tokenized, mode, 32, new InlineProgress(n => progress.Report(new Patching.JobProgress((double)n / pairs.Count, $"{n}/{pairs.Count}"))), ct));
+            CorrectnessFilter.Run(model, tokenized, mode, 32, new SyncProgress<int>(n => progress.Report(new Patching.JobProgress((double)n / pairs.Count, $"{n}/{pairs.Count}"))), ct));
         IoiJsonl.Write(outPath, result.Kept);
         var report = new
         {
@@ -42,9 +42,4 @@ internal static class FilterModelStage
         "sign" => CorrectnessMode.Sign,
         _ => throw new CircuitLensException($"unknown filter mode '{text}' (top1 or sign)"),
     };
-
-    private sealed class InlineProgress(Action<int> report) : IProgress<int>
-    {
-        public void Report(int value) => report(value);
-    }
 }

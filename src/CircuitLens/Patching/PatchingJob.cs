@@ -46,7 +46,8 @@ public static class PatchingJob
         var methods = new List<(string Tag, Func<PatchingBatch, IProgress<PatchingProgress>?, IReadOnlyList<PatchingResult>> Run)>();
         if (exact)
             methods.Add(("exact", options.Method == PatchingMethod.Plain
-                ? (chunk, p) => options.Sweeps.Select(s => ActivationPatching.Run(model, chunk, s, p, ct)).ToList()
+                ? (chunk, p) => options.Sweeps.Select((s, i) => ActivationPatching.Run(model, chunk, s,
+                    p is null ? null : new SyncProgress<PatchingProgress>(q => p.Report(q with { Done = i * q.Total + q.Done, Total = q.Total * options.Sweeps.Count })), ct)).ToList()
                 : (chunk, p) => FastActivationPatching.RunMany(model, chunk, options.Sweeps, options.Fast, p, ct)));
         if (attribution)
             methods.Add(("attribution", (chunk, _) => AttributionPatching.Run(model, chunk, options.Sweeps)));
@@ -54,6 +55,8 @@ public static class PatchingJob
         int chunks = (data.Count + options.ChunkSize - 1) / options.ChunkSize, resumed = 0;
         var perMethod = methods.Select(_ => new List<IReadOnlyList<PatchingResult>>()).ToList();
         var times = new TimeSpan[methods.Count];
+        // each method's share of the job's time, for the progress fraction: attribution costs a few percent of an exact sweep
+        var share = methods.Select(m => methods.Count == 1 ? 1.0 : m.Tag == "attribution" ? 0.05 : 0.95).ToArray();
         for (int c = 0; c < chunks; c++)
         {
             int start = c * options.ChunkSize, count = Math.Min(options.ChunkSize, data.Count - start);
@@ -62,12 +65,12 @@ public static class PatchingJob
             {
                 ct.ThrowIfCancellationRequested();
                 string tag = methods[m].Tag;
-                double before = (c + (double)m / methods.Count) / chunks;
+                double before = (c + share.Take(m).Sum()) / chunks, width = share[m] / chunks;
                 var saved = TryLoadChunk(options, c, tag);
                 if (saved is not null) { perMethod[m].Add(saved); resumed++; continue; }
                 progress?.Report(new JobProgress(before, $"{tag}: pairs {start + 1}-{start + count} of {data.Count}"));
-                var inner = progress is null ? null : new Progress<PatchingProgress>(p =>
-                    progress.Report(new JobProgress(before + (double)p.Done / Math.Max(1, p.Total) / chunks / methods.Count / (tag == "exact" && options.Method == PatchingMethod.Plain ? options.Sweeps.Count : 1), $"{tag} {p.Sweep}: pairs {start + 1}-{start + count} of {data.Count}")));
+                var inner = progress is null ? null : new SyncProgress<PatchingProgress>(p =>
+                    progress.Report(new JobProgress(before + width * p.Done / Math.Max(1, p.Total), $"{tag} {p.Sweep}: pairs {start + 1}-{start + count} of {data.Count}")));
                 var clock = Stopwatch.StartNew();
                 var results = methods[m].Run(chunk, inner);
                 times[m] += clock.Elapsed;
