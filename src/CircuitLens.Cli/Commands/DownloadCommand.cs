@@ -20,29 +20,16 @@ internal static class DownloadCommand
         {
             model, revision, cacheDir, offline,
         };
-        command.SetAction(async (parseResult, ct) =>
+        command.SetAction((parseResult, ct) => Task.FromResult(Cli.Run(() =>
         {
             var env = HubOptions.FromEnvironment(parseResult.GetValue(offline));
-            string? cache = parseResult.GetValue(cacheDir);
-            string? rev = parseResult.GetValue(revision);
             var stderr = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
-            try
-            {
-                string dir = await ResolveWithProgressAsync(parseResult.GetValue(model)!, env, cache, rev, stderr, ct);
-                Console.Out.WriteLine(dir);
-                return 0;
-            }
-            catch (CircuitLensException e)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                Console.Error.WriteLine("error: download cancelled (the partial file is kept and will be resumed)");
-                return 130;
-            }
-        });
+            // Ctrl+C keeps the partial file; the next run resumes it
+            string dir = ResolveWithProgressAsync(parseResult.GetValue(model)!, env, parseResult.GetValue(cacheDir), parseResult.GetValue(revision), stderr, ct)
+                .GetAwaiter().GetResult();
+            Console.Out.WriteLine(dir);
+            return ExitCodes.Ok;
+        })));
         return command;
     }
 

@@ -137,14 +137,13 @@ internal static class IoiCommand
         {
             pairs = ReadStageOutput(keptPath);
             Cli.Stderr.Info($"[3/4] correctness filter: reusing {keptPath} ({pairs.Count} pairs)");
+            tables.Add(CorrectnessTable(o.Filter, pairs.Count, ReadReasonCounts(Path.Combine(dir, "filter_model.json"))));
         }
         else
         {
             Cli.Stderr.Info("[3/4] correctness filter");
             var result = FilterModelStage.Run(model, pairs, o.PrependBos, FilterModelStage.ParseMode(o.Filter), keptPath, Path.Combine(dir, "filter_model.json"), pairsPath, ct);
-            tables.Add(("Correctness filter (" + o.Filter + ")", ["outcome", "pairs", "meaning"],
-                new[] { new[] { "kept", result.Kept.Count.ToString(), "the model is right on both sides" } }
-                    .Concat(result.ReasonCounts.Select(kv => new[] { kv.Key, kv.Value.ToString(), CorrectnessFilter.Describe(kv.Key) })).ToList()));
+            tables.Add(CorrectnessTable(o.Filter, result.Kept.Count, result.ReasonCounts));
             pairs = result.Kept;
         }
         if (pairs.Count == 0)
@@ -163,6 +162,22 @@ internal static class IoiCommand
     // the saved model (on --resume) wins over the command line's default
     private static Model.HookedTransformer LoadModel(IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct) =>
         ModelOptions.Load(o.Model, r.GetValue(modelOptions.Offline), ct);
+
+    private static (string, string[], IReadOnlyList<string[]>) CorrectnessTable(string mode, int kept, IReadOnlyDictionary<string, int> reasons) =>
+        ($"Correctness filter ({mode})", ["outcome", "pairs", "meaning"],
+            new[] { new[] { "kept", kept.ToString(), "the model is right on both sides" } }
+                .Concat(reasons.Select(kv => new[] { kv.Key, kv.Value.ToString(), CorrectnessFilter.Describe(kv.Key) })).ToList());
+
+    // The reason counts saved by an earlier run's correctness stage (empty when its report is missing or unreadable).
+    private static IReadOnlyDictionary<string, int> ReadReasonCounts(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            return doc.RootElement.GetProperty("reasons").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetProperty("count").GetInt32());
+        }
+        catch (Exception e) when (e is IOException or JsonException or KeyNotFoundException or InvalidOperationException) { return new Dictionary<string, int>(); }
+    }
 
     // A filter stage's output may be empty (it kept nothing, reported by the caller); IoiJsonl.Read would call that malformed.
     private static IReadOnlyList<IoiPair> ReadStageOutput(string path) =>
