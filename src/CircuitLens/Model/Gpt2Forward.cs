@@ -77,7 +77,7 @@ internal sealed class Gpt2Forward
     private void Block(ForwardWorkspace ws, int l, TokenBatch batch, HookRegistry hooks)
     {
         var lw = _w.Layers[l];
-        int B = ws.B, T = ws.T, N = B * T, C = _cfg.DModel, H = _cfg.NHeads, D = _cfg.DHead, M = _cfg.DMlp;
+        int B = ws.B, T = ws.T, N = B * T, C = _cfg.DModel, H = _cfg.NHeads, D = _cfg.DHead;
 
         hooks.Fire(HookPoint.ResidPre, l, ws.Resid, batch);
 
@@ -110,7 +110,6 @@ internal sealed class Gpt2Forward
         hooks.Fire(HookPoint.MlpOut, l, ws.MlpOut, batch);
         TensorPrimitives.Add(ws.Resid.Span, ws.MlpOut.Span, ws.Resid.Span);
         hooks.Fire(HookPoint.ResidPost, l, ws.Resid, batch);
-        _ = M;
     }
 
     private void LayerNormStep(ForwardWorkspace ws, ParamView weight, ParamView bias, HookPoint scalePoint, HookPoint normPoint, int l, TokenBatch batch, HookRegistry hooks)

@@ -198,7 +198,6 @@ public static class FastActivationPatching
             for (int b = 0; b < data.Count; b++)
             {
                 int pad = data.PadLeft(b), d = data.FirstDifference[b], len = data.Length(b);
-                if (sweep.Point == HookPoint.MlpOut && layer == cfg.NLayers) continue;
                 switch (sweep.Axes)
                 {
                     case SweepAxes.LayerHead:
@@ -221,7 +220,6 @@ public static class FastActivationPatching
             int B = data.Count, L = cfg.NLayers, H = cfg.NHeads, T = data.SeqLen;
             int[] shape = sweep.Axes switch { SweepAxes.LayerHead => [B, L, H], SweepAxes.LayerPos => [B, L, T], _ => [B, L, T, H] };
             var t = Tensor.Zeros(shape);
-            int per = t.Length / B;
             for (int b = 0; b < B; b++)
             {
                 var row = t.Slice(b);
@@ -231,7 +229,6 @@ public static class FastActivationPatching
                 for (int layer = 0; layer < L; layer++)
                     row.Slice(layer * T * heads + len * heads, (T - len) * heads).Fill(float.NaN);
             }
-            _ = per;
             return t;
         }
 

@@ -58,8 +58,6 @@ internal sealed class SuffixRunner
 
     /// <summary>Residual rows (R,C) of the variants; fill before running.</summary>
     public Span<float> Residual(Variants vs) { Ensure(vs.TotalRows); return _x.AsSpan(0, vs.TotalRows * C); }
-    /// <summary>Head outputs z (R,C) for <see cref="RunFromAttentionOutput"/>.</summary>
-    public Span<float> HeadOutputs(Variants vs) { Ensure(vs.TotalRows); return _z.AsSpan(0, vs.TotalRows * C); }
 
     /// <summary>Residual holds resid_pre of <paramref name="layer"/>; runs to the end and returns LD per variant.</summary>
     public float[] RunFromResidPre(Variants vs, int layer)
@@ -72,15 +70,6 @@ internal sealed class SuffixRunner
         AttentionOutput(lastRows, last);
         MlpHalf(lastRows, last);
         return Metric(lastRows);
-    }
-
-    /// <summary>Residual holds resid_pre and HeadOutputs holds z of <paramref name="layer"/>: adds z·W_O + b, then continues.</summary>
-    public float[] RunFromAttentionOutput(Variants vs, int layer)
-    {
-        if (layer == _cfg.NLayers - 1) vs = CompactToLastRows(vs, withHeadOutputs: true);
-        AttentionOutput(vs, layer);
-        MlpHalf(vs, layer);
-        return RunFromResidPre(vs, layer + 1);
     }
 
     /// <summary>Residual holds resid_mid of <paramref name="layer"/>: runs its MLP, then continues.</summary>
