@@ -48,7 +48,7 @@ internal sealed class ModelOptions
             Offline = hub.Offline, Endpoint = hub.Endpoint, CacheDir = hub.CacheDir, Token = hub.Token, Revision = hub.Revision,
             Progress = new ThrottledDownloadProgress(),
         }, ct);
-        Cli.Stderr.Status($"loading {dir}");
+        Cli.Stderr.Info($"loading {dir}");
         var loaded = HookedTransformer.FromDirectory(dir);
         Cli.Stderr.Info($"model {loaded.Config.ModelName}: {loaded.Config.NLayers} layers, {loaded.Config.NHeads} heads, d_model {loaded.Config.DModel} ({loaded.Weights.ParameterCount / 1e6:F1}M parameters)");
         return loaded;
@@ -75,8 +75,6 @@ internal static class Cli
         }
     }
 
-    public static Task<int> RunAsync(Func<Task<int>> body) => Task.FromResult(Run(() => body().GetAwaiter().GetResult()));
-
     private static int Fail(string message, int code)
     {
         Console.Error.WriteLine($"error: {message}");
@@ -86,9 +84,7 @@ internal static class Cli
 
 internal sealed class StderrWriter
 {
-    public bool Quiet { get; set; }
-    public void Info(string message) { if (!Quiet) Console.Error.WriteLine(message); }
-    public void Status(string message) { if (!Quiet) Console.Error.WriteLine(message); }
+    public void Info(string message) => Console.Error.WriteLine(message);
 }
 
 /// <summary>One stderr line per file every couple of seconds: enough to see a large download move.</summary>
@@ -103,6 +99,6 @@ internal sealed class ThrottledDownloadProgress : IProgress<DownloadProgress>
         if (!done && _clock.Elapsed - _last < TimeSpan.FromSeconds(2)) return;
         _last = _clock.Elapsed;
         string total = p.TotalBytes is long n ? $"{n / 1e6:F1} MB" : "?";
-        Cli.Stderr.Status($"downloading {p.File}: {p.BytesDone / 1e6:F1} / {total}");
+        Cli.Stderr.Info($"downloading {p.File}: {p.BytesDone / 1e6:F1} / {total}");
     }
 }

@@ -10,7 +10,7 @@ internal static class ProgressDisplay
 {
     public static T Run<T>(string title, Func<IProgress<JobProgress>, T> body)
     {
-        if (Console.IsErrorRedirected || Cli.Stderr.Quiet)
+        if (Console.IsErrorRedirected)
         {
             var lines = new LineProgress(title);
             var result = body(lines);
@@ -50,10 +50,10 @@ internal static class ProgressDisplay
             if (_clock.Elapsed - _last < TimeSpan.FromSeconds(5) && p.Fraction < 1) return;
             _last = _clock.Elapsed;
             string eta = p.Fraction > 0.01 ? $", ETA {Format(TimeSpan.FromSeconds(_clock.Elapsed.TotalSeconds * (1 - p.Fraction) / p.Fraction))}" : "";
-            Cli.Stderr.Status($"{title}: {p.Fraction:P0} {p.Stage} (elapsed {Format(_clock.Elapsed)}{eta})");
+            Cli.Stderr.Info($"{title}: {p.Fraction:P0} {p.Stage} (elapsed {Format(_clock.Elapsed)}{eta})");
         }
 
-        public void Finish() => Cli.Stderr.Status($"{title}: done in {Format(_clock.Elapsed)}");
+        public void Finish() => Cli.Stderr.Info($"{title}: done in {Format(_clock.Elapsed)}");
 
         private static string Format(TimeSpan t) => t.TotalHours >= 1 ? t.ToString(@"h\:mm\:ss") : t.ToString(@"m\:ss");
     }

@@ -113,7 +113,7 @@ internal static class IoiCommand
                 {
                     var p = pairs[i];
                     var verdict = filter.Check(p.Clean, p.Corrupt, p.Io, p.S, p.Answer, p.Wrong, p.Template, i + 1);
-                    if (verdict.Accepted) accepted.Add(p with { }); else rejected.Add(verdict.Rejection!);
+                    if (verdict.Accepted) accepted.Add(p); else rejected.Add(verdict.Rejection!);
                 }
                 var result = new FormatFilterResult(accepted, rejected);
                 FormatFilterJsonl.WriteRejections(Path.Combine(dir, "format_rejects.jsonl"), rejected);
