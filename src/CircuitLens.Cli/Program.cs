@@ -25,6 +25,9 @@ public static class Program
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
         dataset.Subcommands.Add(DatasetIoiLlmCommand.Create(encode));
+        dataset.Subcommands.Add(DatasetGreaterThanCommand.Create());
+        dataset.Subcommands.Add(DatasetAcronymsCommand.Create());
+        dataset.Subcommands.Add(DatasetInductionCommand.Create());
         root.Subcommands.Add(dataset);
 
         var filter = new Command("filter", "Filter datasets: by format (regex) or by model correctness.");
