@@ -2,7 +2,7 @@
 // answer on the clean prompt and, for S2-swap corruptions, the competing name on the corrupted one.
 // The looser mode only asks for the right sign of the logit difference.
 using CircuitLens.Model;
-using CircuitLens.Patching;
+using CircuitLens.Patching.Metrics;
 using CircuitLens.Tasks.Ioi;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
@@ -38,8 +38,9 @@ public static class CorrectnessFilter
             var clean = model.Forward(TokenBatch.FromSequences(pairs.Clean.Skip(start).Take(n).ToList()), LogitsMode.LastPosition);
             var corrupt = model.Forward(TokenBatch.FromSequences(pairs.Corrupt.Skip(start).Take(n).ToList()), LogitsMode.LastPosition);
             var answers = pairs.AnswerIds[start..(start + n)]; var wrongs = pairs.WrongIds[start..(start + n)];
-            var cleanLd = LogitDiff.Compute(clean, answers, wrongs);
-            var corruptLd = LogitDiff.Compute(corrupt, answers, wrongs);
+            var metric = new LogitDiffMetric(answers, wrongs);
+            var cleanLd = metric.FromLogits(clean);
+            var corruptLd = metric.FromLogits(corrupt);
             for (int i = 0; i < n; i++)
             {
                 int row = start + i;
