@@ -20,6 +20,9 @@ public static class Program
         root.Subcommands.Add(DownloadCommand.Create());
         root.Subcommands.Add(PatchCommand.Create());
         root.Subcommands.Add(IoiCommand.Create());
+        root.Subcommands.Add(GreaterThanCommand.Create());
+        root.Subcommands.Add(AcronymsCommand.Create());
+        root.Subcommands.Add(InductionCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
 
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");

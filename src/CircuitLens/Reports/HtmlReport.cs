@@ -63,6 +63,9 @@ public sealed class HtmlReport
     public HtmlReport AddHeatmapGrid(IReadOnlyList<Heatmap> maps, string title, string? caption = null) =>
         AddFigure(HeatmapSvg.RenderGrid(maps, title, columns: 5, sharedScale: true, NextId(), standalone: false), caption);
 
+    /// <summary>An SVG figure drawn elsewhere (e.g. a task's line plot), inline.</summary>
+    public HtmlReport AddSvg(string svg, string? caption = null) => AddFigure(svg, caption);
+
     public string Render()
     {
         var html = new StringBuilder();

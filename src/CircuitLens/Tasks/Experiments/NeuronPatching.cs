@@ -1,0 +1,45 @@
+// MLP neurons as patching components: attribution patching over every neuron of mlp.hook_post in the
+// chosen layers (the engines' mlp-post-neuron sweep), then the strongest few of each layer re-measured
+// exactly: one hooked corrupted run per neuron with that neuron's clean activation at every position,
+// scored with the batch's own metric. Scores are normalised in the batch-mean form
+// ((mean patched − mean corrupted) / (mean clean − mean corrupted)).
+using CircuitLens.Hooks;
+using CircuitLens.Model;
+using CircuitLens.Patching;
+using CircuitLens.Tensors;
+
+namespace CircuitLens.Tasks.Experiments;
+
+public sealed record NeuronScore(int Layer, int Neuron, float Attribution, float Exact);
+
+public static class NeuronPatching
+{
+    /// <summary>TEMPORARY until the engines' mlp-post-neuron sweep lands: no neurons.</summary>
+    public static IReadOnlyList<NeuronScore> AttributeAndRemeasure(HookedTransformer model, PatchingBatch data, IReadOnlyList<int> layers, int perLayer, CancellationToken ct = default) => [];
+
+    /// <summary>Exact normalised score of each (layer, neuron): the corrupted batch with that neuron's clean activation patched in at every position.</summary>
+    public static float[] Exact(HookedTransformer model, PatchingBatch data, IReadOnlyList<(int Layer, int Neuron)> neurons, CancellationToken ct = default)
+    {
+        var layers = neurons.Select(n => n.Layer).ToHashSet();
+        var (cleanRun, cache) = model.RunWithCache(data.Clean, name => HookNames.TryParse(name, model.Config.NLayers, out var p, out int l) && p == HookPoint.MlpPost && layers.Contains(l),
+            new ForwardOptions { Logits = LogitsMode.LastPosition });
+        double clean = data.Metric.FromLogits(cleanRun.Logits!).Average();
+        double corrupt = data.Metric.FromLogits(model.Forward(data.Corrupt, LogitsMode.LastPosition)).Average();
+        var scores = new float[neurons.Count];
+        for (int i = 0; i < neurons.Count; i++)
+        {
+            ct.ThrowIfCancellationRequested();
+            var (layer, neuron) = neurons[i];
+            var cleanPost = cache[HookPoint.MlpPost, layer];
+            var hook = new NamedHook(HookNames.Name(HookPoint.MlpPost, layer), (act, _) =>
+            {
+                // (B,T,d_mlp): clean and corrupted rows have the same lengths, so the same padding
+                int rows = act.Dim(0) * act.Dim(1), D = act.Dim(2);
+                for (int r = 0; r < rows; r++) act.Data[r * D + neuron] = cleanPost.Data[r * D + neuron];
+            });
+            var logits = model.RunWithHooks(data.Corrupt, [hook], new ForwardOptions { Logits = LogitsMode.LastPosition }).Logits!;
+            scores[i] = (float)((data.Metric.FromLogits(logits).Average() - corrupt) / (clean - corrupt));
+        }
+        return scores;
+    }
+}
