@@ -68,7 +68,7 @@ public class PairFileTests : IDisposable
         var e = Assert.Throws<CircuitLensException>(() => PairFile.Read(path).Tokenize(TinyGpt2.Model, false));
         Assert.Contains($"{path}:2", e.Message);
         Assert.Contains("antidisestablishmentarianism", e.Message);
-        Assert.Contains("one token", e.Message);
+        Assert.Contains("must be 1", e.Message);
     }
 
     [Theory]

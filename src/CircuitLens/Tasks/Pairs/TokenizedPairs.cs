@@ -74,7 +74,7 @@ public sealed class TokenizedPairs
             return id;
         }
         if (!model.Tokenizer.TryGetSingleToken(token.Text!, out int single))
-            throw new CircuitLensException($"{where}: \"{token.Text}\" in field \"{field}\" is {model.Tokenizer.Encode(token.Text!).Length} tokens; every answer must be one token");
+            throw new CircuitLensException($"{where}: \"{token.Text}\" in field \"{field}\" is {model.Tokenizer.Encode(token.Text!).Length} tokens, must be 1 (every answer is one token)");
         return single;
     }
 }
