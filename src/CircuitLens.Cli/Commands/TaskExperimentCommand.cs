@@ -6,6 +6,7 @@ using System.CommandLine;
 using CircuitLens.Model;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Experiments;
+using CircuitLens.Tasks.Filtering;
 
 namespace CircuitLens.Cli.Commands;
 
@@ -43,7 +44,7 @@ internal sealed class TaskExperimentCommand
             string report = ProgressDisplay.Run(name, progress => run(model, new ExperimentOptions
             {
                 N = n, Seed = r.GetValue(_seed), ChunkSize = chunk, OutDir = dir, PrependBos = _model.PrependBos(r),
-                Filter = r.GetValue(_filter) switch { "sign" => CorrectnessRule.Sign, "none" => CorrectnessRule.None, _ => CorrectnessRule.Top1 },
+                Filter = r.GetValue(_filter) switch { "sign" => CorrectnessMode.Sign, "none" => null, _ => CorrectnessMode.Top1 },
                 Method = Enum.Parse<PatchingMethod>(r.GetValue(_method)!, ignoreCase: true),
                 ModelName = ModelLabel(r.GetValue(_model.Model)!, model),
                 Log = Cli.Stderr.Info, Progress = progress,

@@ -35,7 +35,9 @@ public static class AcronymsExperiment
         rows = pairs.Rows.Select(r => AcronymPair.FromJson(r.Fields)!).ToList();
 
         options.Log($"[3/4] patching {pairs.Count} rows: head-z ({options.Method.ToString().ToLowerInvariant()}, logit-diff-to-max)");
-        var job = ExperimentSteps.Patch(model, pairs, Sweeps, options, files, ct: ct);
+        var patching = ExperimentSteps.Patch(model, pairs, Sweeps, options, "acronyms", ct);
+        files.AddRange(patching.Files);
+        var job = patching.Job;
         var headZ = (job.Exact.Count > 0 ? job.Exact : job.Attribution)[0];
         string method = job.Exact.Count > 0 ? options.Method.ToString().ToLowerInvariant() : "attribution";
 
@@ -67,7 +69,7 @@ public static class AcronymsExperiment
             + "Maps: each head's z patched from the clean run into the corrupted one, (patched − corrupted)/(clean − corrupted), batch means.");
         report.AddKeyValues("Run", [
             ("model", modelName), ("prepend BOS", options.PrependBos ? "yes" : "no"), ("acronyms generated", options.N.ToString(CultureInfo.InvariantCulture)),
-            ("acronyms patched", groups.ToString(CultureInfo.InvariantCulture)), ("correctness filter", options.Filter.ToString().ToLowerInvariant() + " (all three letters)"), ("method", method),
+            ("acronyms patched", groups.ToString(CultureInfo.InvariantCulture)), ("correctness filter", ExperimentSteps.FilterName(options) + " (all three letters)"), ("method", method),
             .. Enumerable.Range(0, 3).Select(s => ($"letter {s + 1}: mean clean / corrupted metric", $"{F(cleanPerStep[s])} / {F(corruptPerStep[s])}")),
             ("run directory", Path.GetFullPath(dir)),
         ]);

@@ -2,6 +2,7 @@
 // the correctness filter, how to patch, BOS, where to write, and where progress and messages go.
 // Task-specific settings live in the task's own options (e.g. the induction block length).
 using CircuitLens.Patching;
+using CircuitLens.Tasks.Filtering;
 
 namespace CircuitLens.Tasks.Experiments;
 
@@ -10,7 +11,8 @@ public sealed record ExperimentOptions
     /// <summary>Rows to generate (acronyms: acronyms, three rows each).</summary>
     public int N { get; init; } = 100;
     public int Seed { get; init; }
-    public CorrectnessRule Filter { get; init; } = CorrectnessRule.Top1;
+    /// <summary>The correctness filter; null keeps every row.</summary>
+    public CorrectnessMode? Filter { get; init; } = CorrectnessMode.Top1;
     /// <summary>Exact (fast engine), plain, attribution or both.</summary>
     public PatchingMethod Method { get; init; } = PatchingMethod.Exact;
     public int ChunkSize { get; init; } = 25;

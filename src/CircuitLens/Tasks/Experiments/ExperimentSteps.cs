@@ -8,6 +8,7 @@ using System.Text.Json.Nodes;
 using CircuitLens.Model;
 using CircuitLens.Patching;
 using CircuitLens.Reports;
+using CircuitLens.Tasks.Filtering;
 using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tensors;
 
@@ -28,37 +29,45 @@ public static class ExperimentSteps
         return pairs;
     }
 
-    /// <summary>The correctness filter stage; an empty result is a user error that keeps the stage's files.</summary>
+    /// <summary>The correctness filter stage (kept.jsonl, filter_model.json); with <paramref name="group"/> (row index → group key)
+    /// a row is kept only when every row of its group is right. An empty result is a user error that keeps the stage's files.</summary>
     public static PairSet Filter(HookedTransformer model, PairSet pairs, ExperimentOptions options, Func<int, int>? group = null, CancellationToken ct = default)
     {
-        if (options.Filter == CorrectnessRule.None) { options.Log("[2/4] correctness filter: skipped (--filter none)"); return pairs; }
-        var result = ExperimentFilter.Run(model, pairs, options.PrependBos, options.Filter, group, ct: ct);
+        if (options.Filter is not { } mode) { options.Log("[2/4] correctness filter: skipped (--filter none)"); return pairs; }
+        var result = CorrectnessFilter.Run(model, pairs.Tokenize(model, options.PrependBos), mode, ct: ct);
+        if (group is not null)
+        {
+            var failed = result.Verdicts.Where(v => !v.Kept).Select(v => group(v.Row - 1)).ToHashSet();
+            var verdicts = result.Verdicts.Select(v => v.Kept && failed.Contains(group(v.Row - 1)) ? v with { Kept = false, Reason = OtherRowOfGroupWrong } : v).ToList();
+            result = new CorrectnessFilterResult(pairs, verdicts.Where(v => v.Kept).Select(v => pairs.Rows[v.Row - 1]).ToList(), verdicts);
+        }
         string reportPath = Path.Combine(options.OutDir, "filter_model.json");
-        ExperimentFilter.WriteReport(reportPath, result, options.Filter, pairs.Metric, options.PrependBos);
-        PairFile.Write(Path.Combine(options.OutDir, "kept.jsonl"), result.Kept?.Rows ?? []);
-        options.Log($"[2/4] correctness filter ({options.Filter.ToString().ToLowerInvariant()}): kept {result.KeptCount} of {pairs.Count}"
+        var report = CorrectnessStage.Report(result, mode, options.PrependBos);
+        if (group is not null) report["group_rule"] = $"{OtherRowOfGroupWrong}: {GroupRuleDescription}";
+        PairFile.Write(Path.Combine(options.OutDir, "kept.jsonl"), result.Kept);
+        AtomicFile.WriteAllText(reportPath, report.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        options.Log($"[2/4] correctness filter ({(mode == CorrectnessMode.Top1 ? "top1" : "sign")}): kept {result.Kept.Count} of {pairs.Count}"
             + string.Concat(result.ReasonCounts.Select(kv => $"; {kv.Key}: {kv.Value}")));
-        return result.Kept ?? throw new CircuitLensException(
-            $"the dataset is empty after the correctness filter: the model got no row right (see {reportPath}); try --filter sign or --filter none");
+        if (result.Kept.Count == 0)
+            throw new CircuitLensException($"the dataset is empty after the correctness filter: the model got no row right (see {reportPath}); try a looser --filter (sign, none) or a larger model");
+        return pairs.Subset(result.Verdicts.Where(v => v.Kept).Select(v => v.Row - 1));
     }
 
-    /// <summary>Runs the sweeps over all pairs (resumable chunks under .checkpoint) and writes their arrays; attribution results go to attribution/ when both methods run.</summary>
-    public static PatchingJobResult Patch(HookedTransformer model, PairSet pairs, IReadOnlyList<Sweep> sweeps, ExperimentOptions options, List<string> files,
-        PatchingMethod? method = null, CancellationToken ct = default)
+    public const string OtherRowOfGroupWrong = "another_row_of_the_group_wrong";
+    private const string GroupRuleDescription = "right here, but wrong at another row of the same group (an acronym's other letters)";
+
+    /// <summary>The patching stage (core's PatchExperiment) into &lt;run&gt;/patching/: the sweeps' arrays, their maps, its own report and run.json.</summary>
+    public static PatchExperimentResult Patch(HookedTransformer model, PairSet pairs, IReadOnlyList<Sweep> sweeps, ExperimentOptions options, string task, CancellationToken ct = default)
     {
-        var m = method ?? options.Method;
-        var batch = pairs.Tokenize(model, options.PrependBos).ToPatchingBatch();
-        string checkpoint = Path.Combine(options.OutDir, ".checkpoint");
-        var job = PatchingJob.Run(model, batch, new PatchingJobOptions
+        var result = PatchExperiment.Run(model, pairs, options.PrependBos, Path.Combine(options.OutDir, "patching"), new PatchExperimentOptions
         {
-            Sweeps = sweeps, Method = m, ChunkSize = options.ChunkSize, CheckpointDir = checkpoint,
-            Fingerprint = $"model={ModelName(model, options)};bos={options.PrependBos};pairs={pairs.Count};sweeps={string.Join(',', sweeps.Select(s => s.Name))};method={m}",
+            Sweeps = sweeps, Method = options.Method, ChunkSize = options.ChunkSize, MarkIoiHeads = false, Title = $"{task} · activation patching",
         }, options.Progress, ct);
-        Directory.Delete(checkpoint, recursive: true);
-        files.AddRange(PatchingOutputs.Write(options.OutDir, job.Exact.Count > 0 ? job.Exact : job.Attribution));
-        if (job.Exact.Count > 0 && job.Attribution.Count > 0) files.AddRange(PatchingOutputs.Write(Path.Combine(options.OutDir, "attribution"), job.Attribution));
-        return job;
+        foreach (var note in result.Notes) options.Log(note);
+        return result;
     }
+
+    public static string FilterName(ExperimentOptions options) => options.Filter switch { CorrectnessMode.Top1 => "top1", CorrectnessMode.Sign => "sign", _ => "none" };
 
     /// <summary>The results of the given batch rows only (e.g. one acronym step), same sweep and metric.</summary>
     public static PatchingResult Pick(PatchingResult result, IReadOnlyList<int> rows)
@@ -109,7 +118,7 @@ public static class ExperimentSteps
             ["task"] = task,
             ["model"] = new JsonObject { ["name"] = ModelName(model, options), ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp },
             ["prepend_bos"] = options.PrependBos,
-            ["dataset"] = new JsonObject { ["n"] = options.N, ["seed"] = options.Seed, ["filter"] = options.Filter.ToString().ToLowerInvariant(), ["pairs_patched"] = pairs.Count },
+            ["dataset"] = new JsonObject { ["n"] = options.N, ["seed"] = options.Seed, ["filter"] = FilterName(options), ["pairs_patched"] = pairs.Count },
             ["metric"] = job.Metric,
             ["method"] = options.Method.ToString().ToLowerInvariant(),
             ["sweeps"] = new JsonArray((job.Exact.Count > 0 ? job.Exact : job.Attribution).Select(r => (JsonNode)JsonValue.Create(r.Sweep.Name)!).ToArray()),

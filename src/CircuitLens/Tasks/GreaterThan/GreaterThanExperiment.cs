@@ -37,7 +37,9 @@ public static class GreaterThanExperiment
             ?? throw new CircuitLensException($"{pairs.Source}:{r.Line}: not a greater-than row (no noun/century/yy)")).ToList();
 
         options.Log($"[3/4] patching {pairs.Count} pairs: {string.Join(", ", Sweeps.Select(s => s.Name))} ({options.Method.ToString().ToLowerInvariant()}, prob-diff)");
-        var job = ExperimentSteps.Patch(model, pairs, Sweeps, options, files, ct: ct);
+        var patching = ExperimentSteps.Patch(model, pairs, Sweeps, options, "greater-than", ct);
+        files.AddRange(patching.Files);
+        var job = patching.Job;
         var results = job.Exact.Count > 0 ? job.Exact : job.Attribution;
         string method = job.Exact.Count > 0 ? options.Method.ToString().ToLowerInvariant() : "attribution";
         var headZ = results.First(r => r.Sweep == Sweep.HeadZ); var mlpOut = results.First(r => r.Sweep == Sweep.MlpOut);
@@ -55,8 +57,6 @@ public static class GreaterThanExperiment
         string modelName = ExperimentSteps.ModelName(model, options);
         var headMap = ExperimentSteps.Map(headZ, model, options, pairs.Count, method);
         var mlpMap = ExperimentSteps.Map(mlpOut, model, options, pairs.Count, method, positions);
-        ExperimentSteps.WriteFigure(Path.Combine(dir, "head-z"), [headMap], headMap.Title, files);
-        ExperimentSteps.WriteFigure(Path.Combine(dir, "mlp-out"), [mlpMap], mlpMap.Title, files);
         var yearMaps = YearMaps(years, circuit);
         string yearTitle = $"P(next token = YY') for start year YY · {modelName} · {pairs.Count} prompts";
         ExperimentSteps.WriteFigure(Path.Combine(dir, "year-probabilities"), yearMaps, yearTitle, files, columns: 1);
@@ -67,7 +67,7 @@ public static class GreaterThanExperiment
             + "Metric: prob-diff = Σ p(YY' > YY) − Σ p(YY' ≤ YY) at the last position; corrupted prompts start in XX01. Maps show (patched − corrupted)/(clean − corrupted), batch means: 1 = the component alone restores the clean behaviour.");
         report.AddKeyValues("Run", [
             ("model", modelName), ("prepend BOS", options.PrependBos ? "yes" : "no"), ("pairs generated", options.N.ToString(CultureInfo.InvariantCulture)),
-            ("pairs patched", pairs.Count.ToString(CultureInfo.InvariantCulture)), ("correctness filter", options.Filter.ToString().ToLowerInvariant()), ("method", method),
+            ("pairs patched", pairs.Count.ToString(CultureInfo.InvariantCulture)), ("correctness filter", ExperimentSteps.FilterName(options)), ("method", method),
             ("mean clean prob-diff", F(job.CleanMetric.Average())), ("mean corrupted prob-diff", F(job.CorruptMetric.Average())),
             ($"mean prob-diff, corrupted + {circuit.Name} patched in", F(circuitProbDiff)), ("run directory", Path.GetFullPath(dir)),
         ]);

@@ -35,7 +35,9 @@ public static class InductionExperiment
         var rows = pairs.Rows.Select(r => InductionPair.FromJson(r.Fields) ?? throw new CircuitLensException($"{pairs.Source}:{r.Line}: not an induction row")).ToList();
 
         options.Log($"[3/4] patching {pairs.Count} rows: head-z ({options.Method.ToString().ToLowerInvariant()}, logit-diff)");
-        var job = ExperimentSteps.Patch(model, pairs, Sweeps, options, files, ct: ct);
+        var patching = ExperimentSteps.Patch(model, pairs, Sweeps, options, "induction", ct);
+        files.AddRange(patching.Files);
+        var job = patching.Job;
         var headZ = (job.Exact.Count > 0 ? job.Exact : job.Attribution)[0];
         string method = job.Exact.Count > 0 ? options.Method.ToString().ToLowerInvariant() : "attribution";
 
@@ -45,7 +47,6 @@ public static class InductionExperiment
 
         string modelName = ExperimentSteps.ModelName(model, options);
         var headMap = ExperimentSteps.Map(headZ, model, options, pairs.Count, method);
-        ExperimentSteps.WriteFigure(Path.Combine(dir, "head-z"), [headMap], headMap.Title, files);
         var scoreMaps = new[]
         {
             Heatmap.LayerHead("induction score (attention to offset L − 1)", PatchingFigures.To2D(analysis.InductionScores)) with { Scale = ColorScale.Sequential, Limit = 1f, ValueLabel = "attention" },
@@ -62,7 +63,7 @@ public static class InductionExperiment
             + "(patched − corrupted)/(clean − corrupted), batch means.");
         report.AddKeyValues("Run", [
             ("model", modelName), ("prepend BOS", options.PrependBos ? "yes" : "no"), ("rows generated", options.N.ToString(CultureInfo.InvariantCulture)),
-            ("rows patched", pairs.Count.ToString(CultureInfo.InvariantCulture)), ("correctness filter", options.Filter.ToString().ToLowerInvariant()), ("method", method),
+            ("rows patched", pairs.Count.ToString(CultureInfo.InvariantCulture)), ("correctness filter", ExperimentSteps.FilterName(options)), ("method", method),
             ("mean clean logit diff", F(job.CleanMetric.Average())), ("mean corrupted logit diff", F(job.CorruptMetric.Average())),
             ("mean loss, first copy", F(analysis.FirstHalfLoss)), ("mean loss, second copy", F(analysis.SecondHalfLoss)), ("run directory", Path.GetFullPath(dir)),
         ]);

@@ -1,7 +1,8 @@
 // One induction row, in token ids: a random block B of L word tokens followed by its first k+1
 // tokens again, so the next token is B[k+1] if the model copies from the earlier occurrence of B[k]
 // (induction). The corruption replaces B[k+1] in the FIRST block by another token X, so a copying
-// model would answer X instead; the metric is logit(B[k+1]) − logit(X) ("logit-diff").
+// model would answer X instead; the metric is logit(B[k+1]) − logit(X) ("logit-diff"). The row's
+// "corruption" field says so, which also tells the correctness filter to check the clean side only.
 using System.Text.Json.Nodes;
 
 namespace CircuitLens.Tasks.Induction;
@@ -37,6 +38,7 @@ public sealed record InductionPair(IReadOnlyList<int> Block, int Prefix, int Rep
         ["wrong_id"] = WrongId,
         ["block_length"] = BlockLength,
         ["source_pos"] = SourcePosition,
+        ["corruption"] = "first-copy-swap",
     };
 
     /// <summary>Reads back a row written by <see cref="ToJson"/>; null when it lacks the fields.</summary>
