@@ -58,10 +58,10 @@ public sealed class HtmlReport
     }
 
     public HtmlReport AddHeatmap(Heatmap map, string? caption = null) =>
-        AddFigure(HeatmapSvg.Render(map, NextId(), standalone: false), caption);
+        AddFigure(InlineHeatmapSvg.Render(map, NextId(), standalone: false), caption);
 
     public HtmlReport AddHeatmapGrid(IReadOnlyList<Heatmap> maps, string title, string? caption = null) =>
-        AddFigure(HeatmapSvg.RenderGrid(maps, title, columns: 5, sharedScale: true, NextId(), standalone: false), caption);
+        AddFigure(InlineHeatmapSvg.RenderGrid(maps, title, columns: 5, sharedScale: true, NextId(), standalone: false), caption);
 
     /// <summary>An SVG figure drawn elsewhere (e.g. a task's line plot), inline.</summary>
     public HtmlReport AddSvg(string svg, string? caption = null) => AddFigure(svg, caption);
