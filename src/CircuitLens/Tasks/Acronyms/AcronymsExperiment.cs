@@ -56,7 +56,7 @@ public static class AcronymsExperiment
 
         string modelName = ExperimentSteps.ModelName(model, options);
         int groups = rows.Select(r => r.Group).Distinct().Count();
-        var maps = stepMaps.Select((m, s) => Heatmap.LayerHead(s < 3 ? $"letter {s + 1} (prompt ends at {StepEnd(s + 1)})" : "mean of the three letters", PatchingFigures.To2D(m))
+        var maps = stepMaps.Select((m, s) => Heatmap.LayerHead(s < 3 ? $"letter {s + 1} (after {StepEnd(s + 1)})" : "mean of the letters", PatchingFigures.To2D(m))
             with { ValueLabel = "normalised logit diff to max", Annotate = m.Length <= 64 }).ToList();
         string title = $"Head z patching per letter · {modelName} · {groups} acronyms · {method}";
         ExperimentSteps.WriteFigure(Path.Combine(dir, "head-z-by-step"), maps, title, files);

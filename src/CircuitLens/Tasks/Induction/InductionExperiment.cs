@@ -49,10 +49,10 @@ public static class InductionExperiment
         var headMap = ExperimentSteps.Map(headZ, model, options, pairs.Count, method);
         var scoreMaps = new[]
         {
-            Heatmap.LayerHead("induction score (attention to offset L − 1)", PatchingFigures.To2D(analysis.InductionScores)) with { Scale = ColorScale.Sequential, Limit = 1f, ValueLabel = "attention" },
-            Heatmap.LayerHead("previous-token score (attention to offset 1)", PatchingFigures.To2D(analysis.PreviousTokenScores)) with { Scale = ColorScale.Sequential, Limit = 1f, ValueLabel = "attention" },
+            Heatmap.LayerHead("induction score", PatchingFigures.To2D(analysis.InductionScores)) with { Scale = ColorScale.Sequential, Limit = 1f, ValueLabel = "attention" },
+            Heatmap.LayerHead("previous-token score", PatchingFigures.To2D(analysis.PreviousTokenScores)) with { Scale = ColorScale.Sequential, Limit = 1f, ValueLabel = "attention" },
         };
-        string scoreTitle = $"Attention on repeated random tokens · {modelName} · {rows.Count} sequences of 2 × {length}";
+        string scoreTitle = $"Attention to offset L − 1 (induction) and 1 (previous token) · {modelName} · {rows.Count} sequences of 2 × {length}";
         ExperimentSteps.WriteFigure(Path.Combine(dir, "attention-scores"), scoreMaps, scoreTitle, files);
         var lossPlot = LossPlot(analysis, modelName, rows.Count);
         files.AddRange(LossByPositionFigure.Write(Path.Combine(dir, "loss-by-position"), lossPlot));
