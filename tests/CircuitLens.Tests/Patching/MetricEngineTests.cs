@@ -14,10 +14,11 @@ public class MetricEngineTests
 {
     private static readonly ForwardOptions NoLogits = new() { Logits = LogitsMode.None };
 
-    private static readonly HookedTransformer SmallVocab = new(Gpt2Weights.Random(new Gpt2Config
+    // strong weights (attention far from uniform, so a patched key or value moves later positions measurably)
+    private static readonly HookedTransformer SmallVocab = AttributionTestModels.Model(new Gpt2Config
     {
-        NLayers = 3, NHeads = 4, DModel = 32, DMlp = 128, NCtx = 64, VocabSize = 300,
-    }, seed: 7));
+        NLayers = 3, NHeads = 4, DModel = 32, DMlp = 128, NCtx = 64, VocabSize = 300, ModelName = "tiny-300",
+    }, seed: 7);
 
     private static PatchingMetric Metric(string name, int pairs) => name switch
     {
@@ -142,5 +143,42 @@ public class MetricEngineTests
         var hook = new NamedHook(name, (act, _) => act.Data[i] += delta);
         var resid = model.RunWithHooks(batch, [hook], NoLogits).Residual;
         return metric.FromFinalResidual(model.Weights, resid).Sum(v => (double)v);
+    }
+
+    [Theory]
+    [InlineData("mlp-post-neuron")]
+    [InlineData("head-z")]
+    [InlineData("resid-mid")]
+    public void ALayerSelectionGivesThoseLayersOfTheFullSweepInEveryEngine(string sweep)
+    {
+        var data = MixedBatch("logit-diff");
+        var all = Sweep.Parse(sweep)[0];
+        var some = all.WithLayers([2, 1]);
+        Assert.Equal([1, 2], some.Layers);
+        var cfg = SmallVocab.Config;
+        var fullPlain = ActivationPatching.Run(SmallVocab, data, all);
+        foreach (var result in new[] { ActivationPatching.Run(SmallVocab, data, some), FastActivationPatching.Run(SmallVocab, data, some) })
+        {
+            Assert.Equal(2, result.Patched.Dim(1));
+            for (int b = 0; b < data.Count; b++)
+                for (int li = 0; li < 2; li++)
+                    TensorAssert.Close(fullPlain.Patched.Slice(b, li + 1), result.Patched.Slice(b, li), $"{sweep} pair {b} layer {li + 1}");
+        }
+        var attrAll = AttributionPatching.Run(SmallVocab, data, all);
+        var attrSome = AttributionPatching.Run(SmallVocab, data, some);
+        for (int b = 0; b < data.Count; b++)
+            for (int li = 0; li < 2; li++)
+                TensorAssert.Close(attrAll.Patched.Slice(b, li + 1), attrSome.Patched.Slice(b, li), $"attribution {sweep} pair {b} layer {li + 1}");
+        Assert.StartsWith("L2", some.Label(some.Shape(cfg, 1, data.SeqLen)[1..], some.ComponentsPerLayer(cfg, data.SeqLen)));
+    }
+
+    [Fact]
+    public void LayerSelectionsAreParsedAndChecked()
+    {
+        Assert.Equal([8, 9, 10, 11], Sweep.ParseLayers("8-11", 12));
+        Assert.Equal([0, 3, 5, 6, 7], Sweep.ParseLayers("5-7, 0,3", 12));
+        Assert.Null(Sweep.ParseLayers(null, 12));
+        Assert.Contains("outside the model's layers", Assert.Throws<CircuitLensException>(() => Sweep.ParseLayers("10-12", 12)).Message);
+        Assert.Contains("bad layer selection", Assert.Throws<CircuitLensException>(() => Sweep.ParseLayers("3-1", 12)).Message);
     }
 }
