@@ -28,6 +28,8 @@ public static class AttributionPatching
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         if (sweeps.Count == 0) throw new CircuitLensException("no sweep given");
         var cfg = model.Config;
+        foreach (var s in sweeps)
+            if (!Supports(s)) throw new CircuitLensException($"attribution patching does not support sweep '{s.Name}' ({s.Point} by {s.Axes})");
         data.Metric.Targets.CheckVocabulary(cfg.VocabSize);
         int total = data.Count;
         var outputs = sweeps.Select(s => Allocate(cfg, s, total, data.SeqLen)).ToArray();
@@ -78,12 +80,21 @@ public static class AttributionPatching
         return output;
     }
 
+    /// <summary>The sweeps attribution estimates: every sweep of <see cref="Sweep.All"/> (at any layer selection).</summary>
+    public static bool Supports(Sweep sweep) => (sweep.Axes, sweep.Point) switch
+    {
+        (SweepAxes.LayerHead or SweepAxes.LayerPosHead, HookPoint.Z or HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Pattern) => true,
+        (SweepAxes.LayerPos, HookPoint.ResidPre or HookPoint.ResidMid or HookPoint.AttnOut or HookPoint.MlpOut) => true,
+        (SweepAxes.LayerNeuron, HookPoint.MlpPost) => true,
+        _ => false,
+    };
+
     /// <summary>The hook names whose activations (and gradients) the sweeps need.</summary>
     public static HashSet<string> HookNamesFor(IEnumerable<Sweep> sweeps, int nLayers)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var sweep in sweeps)
-            for (int l = 0; l < nLayers; l++) names.Add(HookNames.Name(sweep.Point, l));
+            foreach (int l in sweep.Layers ?? Enumerable.Range(0, nLayers).ToArray()) names.Add(HookNames.Name(sweep.Point, l));
         return names;
     }
 
@@ -126,14 +137,14 @@ public static class AttributionPatching
                 {
                     HookPoint.Pattern => compact ? [H, T] : [T, T],
                     HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Z => [H, D],
-                    HookPoint.MlpPre => [M],
+                    HookPoint.MlpPre or HookPoint.MlpPost => [M],
                     _ => [C],
                 };
                 int[] outer = compact ? [vs.TotalRows] : point == HookPoint.Pattern ? [B, H] : [B, T];
                 cache.Set(name, stored = Tensor.Zeros([.. outer, .. inner]));
             }
             var dst = stored.Data;
-            int width = point == HookPoint.MlpPre ? M : C;
+            int width = point is HookPoint.MlpPre or HookPoint.MlpPost ? M : C;
             for (int v = 0; v < variants.Count; v++)
             {
                 int b = variants.Pair[v], s = variants.Start[v], r0 = variants.RowOffset[v];
@@ -157,12 +168,7 @@ public static class AttributionPatching
 
     private static Tensor Allocate(Gpt2Config cfg, Sweep sweep, int batchSize, int positions)
     {
-        var t = sweep.Axes switch
-        {
-            SweepAxes.LayerHead => Tensor.Zeros(batchSize, cfg.NLayers, cfg.NHeads),
-            SweepAxes.LayerPos => Tensor.Zeros(batchSize, cfg.NLayers, positions),
-            _ => Tensor.Zeros(batchSize, cfg.NLayers, positions, cfg.NHeads),
-        };
+        var t = Tensor.Zeros(sweep.Shape(cfg, batchSize, positions));
         if (sweep.PerPosition) t.Span.Fill(float.NaN); // positions past a pair's length stay NaN
         return t;
     }
@@ -192,16 +198,16 @@ public static class AttributionPatching
         ActivationCache clean, RowLayout cleanLayout, ActivationCache corrupt, ActivationGradients grads, RowLayout gradLayout,
         float[] corruptLd, int[] firstRow)
     {
-        int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel;
-        bool headActivation = sweep.Point is HookPoint.Z or HookPoint.Q or HookPoint.K or HookPoint.V; // (B,T,NH,HS)
-        bool supported = sweep.Point == HookPoint.Pattern ? sweep.Axes == SweepAxes.LayerHead : headActivation || sweep.Axes == SweepAxes.LayerPos;
-        if (!supported) throw new NotSupportedException($"attribution does not support sweep '{sweep.Name}' ({sweep.Point} by {sweep.Axes})");
+        if (!Supports(sweep)) throw new CircuitLensException($"attribution patching does not support sweep '{sweep.Name}' ({sweep.Point} by {sweep.Axes})");
+        int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel, M = cfg.DMlp;
         var full = RowLayout.Full(T);
-        var scratch = new float[C];
+        var scratch = new float[Math.Max(C, T)];
         var perHead = new double[H];
-        for (int l = 0; l < cfg.NLayers; l++)
+        var perNeuron = new double[M];
+        foreach (int layer in sweep.LayerList(cfg))
         {
-            string name = HookNames.Name(sweep.Point, l);
+            int l = sweep.LayerIndex(layer);   // the output's layer axis
+            string name = HookNames.Name(sweep.Point, layer);
             var c = clean[name].Data; var x = corrupt[name].Data; var g = grads[name].Data;
             for (int b = 0; b < B; b++)
             {
@@ -209,13 +215,31 @@ public static class AttributionPatching
                 float baseLd = corruptLd[b];
                 if (sweep.Point == HookPoint.Pattern)
                 {
+                    // each head's pattern row at every destination position (summed for the all-positions sweep)
+                    if (sweep.Axes == SweepAxes.LayerPosHead)
+                        for (int t = pad; t < first; t++) for (int h = 0; h < H; h++) output[row, l, t - pad, h] = baseLd;
                     for (int h = 0; h < H; h++)
                     {
                         double sum = 0;
                         for (int t = first; t < T; t++)
-                            sum += Attribution(c, cleanLayout.PatternRow(b, h, t, H), x, full.PatternRow(b, h, t, H), g, full.PatternRow(b, h, t, H), T, scratch);
-                        output[row, l, h] = baseLd + (float)sum;
+                        {
+                            float a = Attribution(c, cleanLayout.PatternRow(b, h, t, H), x, full.PatternRow(b, h, t, H), g, full.PatternRow(b, h, t, H), T, scratch);
+                            sum += a;
+                            if (sweep.Axes == SweepAxes.LayerPosHead) output[row, l, t - pad, h] = baseLd + a;
+                        }
+                        if (sweep.Axes == SweepAxes.LayerHead) output[row, l, h] = baseLd + (float)sum;
                     }
+                }
+                else if (sweep.Axes == SweepAxes.LayerNeuron)
+                {
+                    // (…, d_mlp) rows: neuron n's attribution summed over positions
+                    Array.Clear(perNeuron);
+                    for (int t = first; t < T; t++)
+                    {
+                        int ci = cleanLayout.Row(b, t) * M, xi = full.Row(b, t) * M, gi = gradLayout.Row(b, t) * M;
+                        for (int n = 0; n < M; n++) perNeuron[n] += (c[ci + n] - x[xi + n]) * g[gi + n];
+                    }
+                    for (int n = 0; n < M; n++) output[row, l, n] = baseLd + (float)perNeuron[n];
                 }
                 else if (sweep.Axes == SweepAxes.LayerPos)
                 {
