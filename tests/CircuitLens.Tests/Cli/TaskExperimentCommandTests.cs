@@ -5,7 +5,10 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CircuitLens.Hooks;
+using System.Globalization;
 using CircuitLens.Model;
+using CircuitLens.Patching;
+using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tasks.Acronyms;
 using CircuitLens.Tasks.GreaterThan;
 using CircuitLens.Tasks.Induction;
@@ -84,6 +87,22 @@ public sealed class TaskExperimentCommandTests : IDisposable
         }
         Assert.Equal([startYears.Length, 100], NpyFile.Read(Path.Combine(run, "year_probabilities_circuit_patched.npy")).Shape);
         Assert.True(File.Exists(Path.Combine(run, "year-probabilities.png")));
+
+        // neurons of the last layer (the tiny model has no layers 8–11): attribution and exact scores match the engines' mlp-post-neuron sweeps
+        var neurons = File.ReadAllLines(Path.Combine(run, "neurons.csv")).Skip(1).Select(l => l.Split(',')).ToList();
+        Assert.Equal(10, neurons.Count);
+        var batch = PairFile.Read(Path.Combine(run, "pairs.jsonl")).Tokenize(model, prependBos: true).ToPatchingBatch();
+        var sweep = Sweep.MlpPostNeuron.WithLayers([2]);
+        var exactMap = FastActivationPatching.Run(model, batch, sweep).NormalizedMean();
+        var attributionMap = AttributionPatching.Run(model, batch, sweep).NormalizedMean();
+        var byMagnitude = Enumerable.Range(0, attributionMap.Dim(1)).OrderByDescending(n => Math.Abs(attributionMap[0, n])).Take(10).ToList();
+        Assert.Equal(byMagnitude, neurons.Select(n => int.Parse(n[1])));
+        foreach (var n in neurons)
+        {
+            Assert.Equal("2", n[0]);
+            Assert.Equal(attributionMap[0, int.Parse(n[1])], double.Parse(n[2], CultureInfo.InvariantCulture), 1e-4);
+            Assert.Equal(exactMap[0, int.Parse(n[1])], double.Parse(n[3], CultureInfo.InvariantCulture), 2e-4);
+        }
 
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!;
         Assert.Equal("prob-diff", (string)json["metric"]!);

@@ -14,8 +14,26 @@ public sealed record NeuronScore(int Layer, int Neuron, float Attribution, float
 
 public static class NeuronPatching
 {
-    /// <summary>TEMPORARY until the engines' mlp-post-neuron sweep lands: no neurons.</summary>
-    public static IReadOnlyList<NeuronScore> AttributeAndRemeasure(HookedTransformer model, PatchingBatch data, IReadOnlyList<int> layers, int perLayer, CancellationToken ct = default) => [];
+    /// <summary>
+    /// Attribution scores of every neuron of <paramref name="layers"/> (the mlp-post-neuron sweep), then the
+    /// <paramref name="perLayer"/> neurons of each layer with the largest |attribution| re-measured exactly; strongest first per layer.
+    /// </summary>
+    public static IReadOnlyList<NeuronScore> AttributeAndRemeasure(HookedTransformer model, PatchingBatch data, IReadOnlyList<int> layers, int perLayer,
+        CancellationToken ct = default)
+    {
+        var sweep = Sweep.MlpPostNeuron.WithLayers(layers);
+        var attribution = AttributionPatching.Run(model, data, [sweep])[0].NormalizedMean();   // [layers, d_mlp]
+        var chosen = new List<(int Layer, int Neuron, float Attribution)>();
+        var sweepLayers = sweep.LayerList(model.Config);
+        for (int li = 0; li < sweepLayers.Count; li++)
+        {
+            int D = attribution.Dim(1);
+            chosen.AddRange(Enumerable.Range(0, D).Select(n => (sweepLayers[li], n, attribution[li, n]))
+                .Where(c => !float.IsNaN(c.Item3)).OrderByDescending(c => Math.Abs(c.Item3)).Take(perLayer));
+        }
+        var exact = Exact(model, data, chosen.Select(c => (c.Layer, c.Neuron)).ToList(), ct);
+        return chosen.Select((c, i) => new NeuronScore(c.Layer, c.Neuron, c.Attribution, exact[i])).ToList();
+    }
 
     /// <summary>Exact normalised score of each (layer, neuron): the corrupted batch with that neuron's clean activation patched in at every position.</summary>
     public static float[] Exact(HookedTransformer model, PatchingBatch data, IReadOnlyList<(int Layer, int Neuron)> neurons, CancellationToken ct = default)
