@@ -100,7 +100,7 @@ public sealed class TaskExperimentCommandTests : IDisposable
         foreach (var n in neurons)
         {
             Assert.Equal("2", n[0]);
-            Assert.Equal(attributionMap[0, int.Parse(n[1])], double.Parse(n[2], CultureInfo.InvariantCulture), 1e-4);
+            Assert.Equal(attributionMap[0, int.Parse(n[1])], double.Parse(n[2], CultureInfo.InvariantCulture), 1e-5);
             Assert.Equal(exactMap[0, int.Parse(n[1])], double.Parse(n[3], CultureInfo.InvariantCulture), 2e-4);
         }
 

@@ -82,7 +82,8 @@ public static class ExperimentSteps
 
     /// <summary>The map of a sweep result, as the patch command draws it (no IOI head classes: other tasks).</summary>
     public static Heatmap Map(PatchingResult result, HookedTransformer model, ExperimentOptions options, int pairs, string method, string[]? positionLabels = null) =>
-        PatchingFigures.For(result, new PatchingFigureContext(ModelName(model, options), options.PrependBos, pairs, method, positionLabels, MarkIoiHeads: false));
+        PatchingFigures.For(result, new PatchingFigureContext(ModelName(model, options), options.PrependBos, pairs, method, positionLabels, MarkIoiHeads: false))
+            with { ValueLabel = $"normalised {result.Metric}" };
 
     /// <summary>Writes &lt;stem&gt;.svg and &lt;stem&gt;.png of one map, or of several side by side.</summary>
     public static void WriteFigure(string stem, IReadOnlyList<Heatmap> maps, string title, List<string> files, int columns = 4)

@@ -74,15 +74,16 @@ public static class GreaterThanExperiment
         report.AddSection("Attention heads and MLPs");
         report.AddHeatmap(headMap, "Each head's z patched from the clean run into the corrupted (XX01) run, all positions.");
         report.AddHeatmap(mlpMap, "Each MLP layer's output patched at one position.");
-        report.AddTable("Strongest components", ["component", "normalised score"], components.Take(15).Select(c => new[] { c.Name, F(c.Score) }));
+        report.AddTable("Strongest components", ["component", "normalised score"], components.Take(15).Select(c => new[] { c.Name.StartsWith("MLP") ? c.Name : "head " + c.Name, F(c.Score) }));
         if (neurons.Count > 0)
         {
-            report.AddSection($"MLP neurons (layers {string.Join(", ", neurons.Select(n => n.Layer).Distinct())})");
+            var neuronLayers = neurons.Select(n => n.Layer).Distinct().ToList();
+            report.AddSection($"MLP neurons ({(neuronLayers.Count == 1 ? "layer" : "layers")} {string.Join(", ", neuronLayers)})");
             report.AddParagraph($"Attribution patching over every neuron of mlp.hook_post; the {NeuronsPerLayer} strongest of each layer (by |attribution|) re-measured exactly (that neuron's clean activation at every position).");
             report.AddTable("Strongest neurons", ["neuron", "attribution", "exact"], neurons.Select(n => new[] { $"{n.Layer}.{n.Neuron}", F(n.Attribution), F(n.Exact) }));
         }
         report.AddSection("Year probabilities");
-        report.AddParagraph($"Rows: start year YY; columns: the next token YY'. Left: clean prompts. Middle: corrupted prompts with the {circuit} patched in from the clean run. Right: corrupted prompts. The mass should sit right of the diagonal.");
+        report.AddParagraph($"Rows: start year YY; columns: the next token YY'. Top: clean prompts. Middle: corrupted prompts with the circuit patched in from the clean run ({circuit}). Bottom: corrupted prompts. A model that computes greater-than puts its mass right of the diagonal YY' = YY.");
         foreach (var map in yearMaps) report.AddHeatmap(map with { Subtitle = yearTitle });
         string reportPath = Path.Combine(dir, "report.html");
         report.Save(reportPath);
@@ -123,7 +124,7 @@ public static class GreaterThanExperiment
         var layers = NeuronLayers(model.Config.NLayers);
         var neurons = NeuronPatching.AttributeAndRemeasure(model, pairs.Tokenize(model, options.PrependBos).ToPatchingBatch(), layers, NeuronsPerLayer, ct);
         var csv = new StringBuilder("layer,neuron,attribution_normalized,exact_normalized\n");
-        foreach (var n in neurons) csv.Append(CultureInfo.InvariantCulture, $"{n.Layer},{n.Neuron},{F(n.Attribution)},{F(n.Exact)}\n");
+        foreach (var n in neurons) csv.Append(CultureInfo.InvariantCulture, $"{n.Layer},{n.Neuron},{G(n.Attribution)},{G(n.Exact)}\n");
         string path = Path.Combine(options.OutDir, "neurons.csv");
         AtomicFile.WriteAllText(path, csv.ToString());
         files.Add(path);
@@ -153,11 +154,14 @@ public static class GreaterThanExperiment
         var csv = new StringBuilder("start_year,next_year,p_clean,p_circuit_patched,p_corrupt\n");
         for (int r = 0; r < years.StartYears.Length; r++)
             for (int y = 0; y < 100; y++)
-                csv.Append(CultureInfo.InvariantCulture, $"{years.StartYears[r]},{y},{F(years.Clean[r, y])},{F(years.CircuitPatched[r, y])},{F(years.Corrupt[r, y])}\n");
+                csv.Append(CultureInfo.InvariantCulture, $"{years.StartYears[r]},{y},{G(years.Clean[r, y])},{G(years.CircuitPatched[r, y])},{G(years.Corrupt[r, y])}\n");
         string csvPath = Path.Combine(dir, "year_probabilities.csv");
         AtomicFile.WriteAllText(csvPath, csv.ToString());
         files.Add(csvPath);
     }
 
-    private static string F(double v) => double.IsNaN(v) ? "nan" : v.ToString("0.####", CultureInfo.InvariantCulture);
+    // CSV: full float precision
+    private static string G(float v) => float.IsNaN(v) ? "nan" : v.ToString("G7", CultureInfo.InvariantCulture);
+
+    private static string F(double v) => double.IsNaN(v) ? "nan" : v.ToString(v != 0 && Math.Abs(v) < 1e-3 ? "0.###e0" : "0.####", CultureInfo.InvariantCulture);
 }

@@ -107,7 +107,7 @@ public static class InductionExperiment
         for (int t = 0; t < a.LossByPosition.Length; t++)
         {
             int predicted = t + 1;   // the token being predicted, in B B
-            csv.Append(CultureInfo.InvariantCulture, $"{t},{predicted % a.BlockLength},{(predicted < a.BlockLength ? 1 : 2)},{F(a.LossByPosition[t])}\n");
+            csv.Append(CultureInfo.InvariantCulture, $"{t},{predicted % a.BlockLength},{(predicted < a.BlockLength ? 1 : 2)},{a.LossByPosition[t].ToString("G7", CultureInfo.InvariantCulture)}\n");
         }
         string path = Path.Combine(dir, "loss_by_position.csv");
         AtomicFile.WriteAllText(path, csv.ToString());
