@@ -25,6 +25,10 @@ internal static class TokenizerJsonReader
             if (root.TryGetProperty("pre_tokenizer", out var pre) && pre.ValueKind == JsonValueKind.Object
                 && pre.TryGetProperty("type", out var preType) && preType.GetString() != "ByteLevel")
                 throw new CircuitLensException($"{source}: pre-tokenizer \"{preType}\" is not supported (GPT-2-family byte-level BPE only)");
+            if (pre.ValueKind == JsonValueKind.Object && pre.TryGetProperty("add_prefix_space", out var prefix) && prefix.ValueKind == JsonValueKind.True)
+                throw new CircuitLensException($"{source}: add_prefix_space is not supported (GPT-2 encodes the text as given)");
+            if (model.TryGetProperty("ignore_merges", out var ignore) && ignore.ValueKind == JsonValueKind.True)
+                throw new CircuitLensException($"{source}: ignore_merges is not supported (GPT-2-family byte-level BPE only)");
             if (root.TryGetProperty("normalizer", out var norm) && norm.ValueKind != JsonValueKind.Null)
                 throw new CircuitLensException($"{source}: a normalizer is not supported (GPT-2-family byte-level BPE has none)");
 

@@ -113,6 +113,17 @@ public sealed class Gpt2TokenizerFilesTests : IDisposable
         Assert.Contains("WordPiece", ex.Message);
     }
 
+    [Fact]
+    public void TokenizerJsonWithPrefixSpaceIsRefused()
+    {
+        var json = System.Text.Json.Nodes.JsonNode.Parse(System.Text.Json.JsonSerializer.Serialize(TinyTokenizerJson(new[] { "a b" })))!;
+        json["pre_tokenizer"]!["add_prefix_space"] = true;
+        string path = Path.Combine(_dir, "tokenizer.json");
+        File.WriteAllText(path, json.ToJsonString());
+        var ex = Assert.Throws<CircuitLensException>(() => Gpt2Tokenizer.FromTokenizerJson(path));
+        Assert.Contains("add_prefix_space", ex.Message);
+    }
+
     // Issue 11: a 30-byte vocab.json with id 2000000000 drove memory to 15.7 GB before failing.
     [Fact]
     public void HugeIdIsRejectedWithoutAllocatingTheIdSpace()

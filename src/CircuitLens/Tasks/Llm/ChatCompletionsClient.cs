@@ -94,9 +94,10 @@ public sealed class ChatCompletionsClient : IDisposable
             catch (ChatApiException e) when (withSchema && e.StatusCode is 400 or 422)
             {
                 // Servers without structured output (older llama.cpp, Ollama, vLLM builds) refuse the format: ask again
-                // for plain text, and from now on ask every request that way. The format filter judges the lines either way.
-                _schemaRefused = true;
+                // for plain text and, when that works, ask every later request that way. A 400 for another reason fails
+                // again here and is reported as such. The format filter judges the lines either way.
                 response = await SendAsync(messages, Options(request, withSchema: false), ct).ConfigureAwait(false);
+                _schemaRefused = true;
             }
             return new ChatCompletion(_redactor.Redact(response.Text), response.FinishReason?.Value, scope.Attempts, index);
         }
