@@ -110,7 +110,25 @@ public sealed class Gpt2Tokenizer
         {
             throw new CircuitLensException($"{source}: the vocabulary and merges do not form a BPE tokenizer ({e.Message})", e);
         }
-        return new Gpt2Tokenizer(bpe, source, vocabSize, valid, specials, checkCoverage: true);
+        return new Gpt2Tokenizer(bpe, source, vocabSize, valid, specials, checkCoverage: !IsComplete(vocab, merges));
+    }
+
+    // True when BPE cannot produce a symbol the vocabulary lacks: every byte's symbol and every merge's result are
+    // in it (so for GPT-2's own files). Otherwise (hand-made vocabularies) each word is checked after encoding.
+    private static bool IsComplete(Dictionary<string, int> vocab, List<(string Left, string Right)> merges)
+    {
+        // GPT-2's byte alphabet (encoder.py bytes_to_unicode): printable Latin-1 bytes stand for themselves,
+        // the other 68 bytes for U+0100 onwards, in order.
+        int extra = 0;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = (b >= '!' && b <= '~') || (b >= '\u00A1' && b <= '\u00AC') || (b >= '\u00AE' && b <= '\u00FF');
+            char symbol = printable ? (char)b : (char)(256 + extra++);
+            if (!vocab.ContainsKey(symbol.ToString())) return false;
+        }
+        foreach (var (left, right) in merges)
+            if (!vocab.ContainsKey(left + right)) return false;
+        return true;
     }
 
     // ---- encoding ----------------------------------------------------------------------------
