@@ -49,13 +49,14 @@ public static class AttributionPatching
             // so no gradient is needed there either
             var first = FirstDifferingRows(chunk);
             var starts = Enumerable.Range(0, chunk.Count).Select(chunk.PadLeft).ToArray();
-            var (corruptCache, chunkCorruptLd) = RunRows(model, chunk, chunk.Corrupt, starts, first, null, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers));
-            var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains, compact: true);
+            var rows = new CompactRows(first, chunk.SeqLen);
+            var (corruptCache, chunkCorruptLd) = RunRows(model, chunk, chunk.Corrupt, starts, first, null, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers),
+                new PaddedRows(chunk.Count, chunk.SeqLen));
+            var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains, rows);
             for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
 
             var dFinal = chunk.Metric.FinalResidualGradient(model.Weights, corruptCache[HookPoint.ResidPost, cfg.NLayers - 1]);
-            var grads = Gpt2Backward.GradientRows(model, chunk.Corrupt, corruptCache, dFinal, needed.Contains, first);
-            var rows = RowLayout.Compact(first, chunk.SeqLen);
+            var grads = Gpt2Backward.Gradients(model, chunk.Corrupt, corruptCache, dFinal, needed.Contains, rows);
             for (int i = 0; i < sweeps.Count; i++)
                 Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, cleanCache, rows, corruptCache, grads, rows, chunkCorruptLd, first);
         }
@@ -75,7 +76,7 @@ public static class AttributionPatching
         var output = Allocate(config, sweep, batch.BatchSize, batch.SeqLen);
         var rows = Enumerable.Range(0, batch.BatchSize).ToArray();
         var firstRows = rows.Select(batch.PadLeft).ToArray();
-        var full = RowLayout.Full(batch.SeqLen);
+        var full = new PaddedRows(batch.BatchSize, batch.SeqLen);
         Fill(output, rows, sweep, config, batch, clean, full, corrupt, gradients, full, corruptLd, firstRows);
         return output;
     }
@@ -102,10 +103,10 @@ public static class AttributionPatching
     // LD per pair and the activations whose names pass record as (B,T,…) tensors: k and v at every row run, the others
     // only from row recordFrom[b] on; zero elsewhere and, in the last layer from attn_out on, at all but the final row.
     // Keys and values before start[b] come from prefix; with no prefix every start is a pair's first real token, so
-    // none is read (the run records its own k and v). With compact, each activation is instead (R,…): the rows run, in
-    // RowLayout.Compact(start) order (pattern (R,NH,T)), so nothing is allocated for rows that were not run.
+    // none is read (the run records its own k and v). Activations are stored in `layout`: PaddedRows, or CompactRows of
+    // start (the rows run, pattern (R,NH,T)), so nothing is allocated for rows that were not run.
     private static (ActivationCache Cache, float[] Ld) RunRows(HookedTransformer model, PatchingBatch chunk, TokenBatch tokens,
-        int[] start, int[] recordFrom, ActivationCache? prefix, Func<string, bool> record, bool compact = false)
+        int[] start, int[] recordFrom, ActivationCache? prefix, Func<string, bool> record, RowLayout layout)
     {
         var cfg = model.Config;
         int B = chunk.Count, T = chunk.SeqLen, C = cfg.DModel, H = cfg.NHeads, D = cfg.DHead, M = cfg.DMlp;
@@ -114,7 +115,6 @@ public static class AttributionPatching
         var runner = new SuffixRunner(model.Weights, chunk, prefix ?? cache);
         var vs = new SuffixRunner.Variants();
         for (int b = 0; b < B; b++) vs.Add(b, start[b], T);
-        var layout = compact ? RowLayout.Compact(start, T) : RowLayout.Full(T);
 
         var x = runner.Residual(vs);
         var wte = model.Weights.Read(model.Weights.TokenEmbedding);
@@ -133,15 +133,14 @@ public static class AttributionPatching
             if (!record(name)) return;
             if (!cache.TryGet(name, out var stored))
             {
-                int[] inner = point switch
+                int[] shape = point switch
                 {
-                    HookPoint.Pattern => compact ? [H, T] : [T, T],
-                    HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Z => [H, D],
-                    HookPoint.MlpPre or HookPoint.MlpPost => [M],
-                    _ => [C],
+                    HookPoint.Pattern => layout.PatternShape(H),
+                    HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Z => layout.Shape(H, D),
+                    HookPoint.MlpPre or HookPoint.MlpPost => layout.Shape(M),
+                    _ => layout.Shape(C),
                 };
-                int[] outer = compact ? [vs.TotalRows] : point == HookPoint.Pattern ? [B, H] : [B, T];
-                cache.Set(name, stored = Tensor.Zeros([.. outer, .. inner]));
+                cache.Set(name, stored = Tensor.Zeros(shape));
             }
             var dst = stored.Data;
             int width = point is HookPoint.MlpPre or HookPoint.MlpPost ? M : C;
@@ -173,25 +172,6 @@ public static class AttributionPatching
         return t;
     }
 
-    // Where row (b,t) of an activation or gradient lives: in (B,T,…) tensors, or in compact (R,…) rows holding only
-    // positions first[b]..T−1 of each example, stacked (the order of SuffixRunner's rows and Gpt2Backward's compact rows).
-    private readonly record struct RowLayout(int T, int[]? First, int[]? Offset)
-    {
-        public static RowLayout Full(int T) => new(T, null, null);
-
-        public static RowLayout Compact(int[] first, int T)
-        {
-            var offset = new int[first.Length];
-            for (int b = 1; b < first.Length; b++) offset[b] = offset[b - 1] + T - first[b - 1];
-            return new(T, first, offset);
-        }
-
-        public int Row(int b, int t) => Offset is null ? b * T + t : Offset[b] + t - First![b];
-
-        // start of head h's pattern row (weights over all T keys) at query t: (B,NH,T,T) or (R,NH,T)
-        public int PatternRow(int b, int h, int t, int H) => Offset is null ? ((b * H + h) * T + t) * T : (Row(b, t) * H + h) * T;
-    }
-
     // writes row outputRows[b] of output for each example b of batch; activations before firstRow[b] (padded) do not differ.
     // clean and the gradients (but for the pattern's, always (B,NH,T,T)) are laid out as given; corrupt is (B,T,…).
     private static void Fill(Tensor output, int[] outputRows, Sweep sweep, Gpt2Config cfg, TokenBatch batch,
@@ -200,7 +180,7 @@ public static class AttributionPatching
     {
         if (!Supports(sweep)) throw new CircuitLensException($"attribution patching does not support sweep '{sweep.Name}' ({sweep.Point} by {sweep.Axes})");
         int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel, M = cfg.DMlp;
-        var full = RowLayout.Full(T);
+        var full = new PaddedRows(B, T);
         var scratch = new float[Math.Max(C, T)];
         var perHead = new double[H];
         var perNeuron = new double[M];
