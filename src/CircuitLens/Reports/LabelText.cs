@@ -53,6 +53,15 @@ public static class LabelText
         return Math.Abs(v) >= 10 ? v.ToString("G3", CultureInfo.InvariantCulture) : v.ToString("0.00", CultureInfo.InvariantCulture);
     }
 
+    /// <summary>A score with its sign printed once: "+0.213", "-0.041", and "0.000" when it rounds to zero.</summary>
+    public static string Signed(float v, int decimals = 3)
+    {
+        if (float.IsNaN(v)) return "NaN";
+        double r = Math.Round(v, decimals);
+        string digits = Math.Abs(r).ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        return r > 0 ? "+" + digits : r < 0 ? "-" + digits : digits;
+    }
+
     /// <summary>Colour-bar tick format: shortest of up to 3 significant digits ("1", "-0.25", "0.0031").</summary>
     public static string Tick(float v) => v == 0 ? "0" : v.ToString("G3", CultureInfo.InvariantCulture);
 }
