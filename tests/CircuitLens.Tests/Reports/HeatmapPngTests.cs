@@ -64,6 +64,22 @@ public class HeatmapPngTests
     }
 
     [Fact]
+    public void NeuronMapsStayWithinAScreenAndLabelRoundNeuronNumbers()
+    {
+        var values = new float[12, 3072];
+        values[11, 3071] = 1f;
+        var map = Heatmap.LayerNeuron("mlp neurons", values);
+        var (png, data) = RenderSingle(map);
+        Assert.InRange(data.Width, 1500f, 1600f);
+        Assert.Equal("#053061", At(png, data, 12, 3072, 11, 3071).ToHex());   // the last neuron of the last layer is still a cell
+        var texts = SvgTexts(HeatmapSvg.Render(map));
+        var ticks = texts.Where(t => int.TryParse(t, out int n) && n >= 100).Select(int.Parse).ToList();
+        Assert.NotEmpty(ticks);
+        Assert.All(ticks, n => Assert.Equal(0, n % 100));
+        Assert.Equal([1, 2, 5, 10, 20, 50, 100], new[] { 1, 2, 3, 7, 11, 50, 51 }.Select(HeatmapPlot.NiceStride));
+    }
+
+    [Fact]
     public void ScaleMultipliesThePictureSize()
     {
         var map = Heatmap.LayerHead("scaled", new float[,] { { 0.3f, -0.2f }, { 0.1f, float.NaN } });
