@@ -133,7 +133,9 @@ public sealed class HtmlReport
 
     static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);
 
-    // {"layers","heads","ramp":[9 hex stops],"examples":[{"prompt","tokens":[shown labels],"raw":[tokens],"p":[L*H*T*T]}]}
+    // {"layers","heads","ramp":[9 hex stops],"examples":[{"prompt","tokens":[shown labels],"raw":[tokens],"causal","p":[...]}]}
+    // p is [layer, head, q, k] flattened, or, when nothing is above the diagonal (causal attention), only
+    // each head's lower triangle row by row (q*(q+1)/2 + k), half the size for gpt2-xl's 1200 heads.
     // Values keep 3 decimals (the hover shows 3); JSON's encoder escapes '<' so the data cannot close its script tag.
     static string AttentionJson(IReadOnlyList<AttentionExample> examples, int layers, int heads)
     {
@@ -157,9 +159,22 @@ public sealed class HtmlReport
                 w.WriteStartArray("raw");
                 foreach (var t in e.Tokens) w.WriteStringValue(LabelText.Token(t, 40));
                 w.WriteEndArray();
+                int T = e.Tokens.Length;
+                var p = e.Patterns.Data;
+                bool causal = true;
+                for (int i = 0; i < layers * heads && causal; i++)
+                    for (int q = 0; q < T && causal; q++)
+                        for (int k = q + 1; k < T; k++)
+                            if (p[(i * T + q) * T + k] != 0) { causal = false; break; }
+                w.WriteBoolean("causal", causal);
                 w.WriteStartArray("p");
-                foreach (float v in e.Patterns.Data)
-                    w.WriteRawValue(float.IsFinite(v) ? Math.Round(v, 3).ToString("0.###", CultureInfo.InvariantCulture) : "0", skipInputValidation: true);
+                for (int i = 0; i < layers * heads; i++)
+                    for (int q = 0; q < T; q++)
+                        for (int k = 0; k < (causal ? q + 1 : T); k++)
+                        {
+                            float v = p[(i * T + q) * T + k];
+                            w.WriteRawValue(float.IsFinite(v) ? Math.Round(v, 3).ToString("0.###", CultureInfo.InvariantCulture) : "0", skipInputValidation: true);
+                        }
                 w.WriteEndArray();
                 w.WriteEndObject();
             }
@@ -210,7 +225,6 @@ public sealed class HtmlReport
     // <title>, so the hover tooltip above serves them too). Colours: the sequential ramp, 0..1.
     const string ViewerScript = """
         (function () {
-          var NS = 'http://www.w3.org/2000/svg';
           var data = JSON.parse(document.getElementById('attention-data').textContent);
           var view = document.getElementById('pattern-view'), select = document.getElementById('pv-example');
           var grid = document.getElementById('pv-grid'), title = document.getElementById('pv-title');
@@ -228,37 +242,31 @@ public sealed class HtmlReport
             var c = ramp[i].map(function (a, k) { return Math.round(a + (ramp[i + 1][k] - a) * f); });
             return 'rgb(' + c.join(',') + ')';
           }
-          function el(name, attrs, text) {
-            var e = document.createElementNS(NS, name);
-            for (var k in attrs) e.setAttribute(k, attrs[k]);
-            if (text !== undefined) e.textContent = text;
-            return e;
-          }
+          function esc(t) { return String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;'); }
+          // The grid is written as SVG markup; the HTML parser puts it in the SVG namespace.
           function render() {
             if (!current) return;
             var ex = data.examples[Number(select.value)], l = current.l, h = current.h, T = ex.tokens.length;
             title.textContent = 'Head ' + l + '.' + h + ' · attention pattern';
-            grid.textContent = '';
             if (l >= data.layers || h >= data.heads) { grid.textContent = 'No pattern for head ' + l + '.' + h + '.'; return; }
             var cell = Math.max(10, Math.min(28, Math.floor(480 / T)));
             var label = 7.2 * Math.max.apply(null, ex.tokens.map(function (t) { return t.length; })) + 10;
-            var W = label + T * cell + 4, H = label + T * cell + 24;
-            var svg = el('svg', { width: W, height: H, viewBox: '0 0 ' + W + ' ' + H, 'class': 'pattern', 'font-family': "'DejaVu Sans Mono', Menlo, Consolas, monospace", 'font-size': 12 });
-            var base = (l * data.heads + h) * T * T;
+            var W = label + T * cell + 4, H = label + T * cell + 24, head = l * data.heads + h;
+            var out = ['<svg class="pattern" width="' + W + '" height="' + H + '" viewBox="0 0 ' + W + ' ' + H +
+              '" font-family="\'DejaVu Sans Mono\', Menlo, Consolas, monospace" font-size="12">'];
             for (var q = 0; q < T; q++) {
               for (var k = 0; k < T; k++) {
-                var v = ex.p[base + q * T + k];
-                var r = el('rect', { 'class': 'cell', x: label + k * cell, y: label + q * cell, width: cell, height: cell, fill: color(v) });
-                r.appendChild(el('title', {}, 'query ' + q + ' (' + ex.raw[q] + ') → key ' + k + ' (' + ex.raw[k] + '): ' + v.toFixed(3)));
-                svg.appendChild(r);
+                var v = ex.causal ? (k > q ? 0 : ex.p[head * T * (T + 1) / 2 + q * (q + 1) / 2 + k]) : ex.p[(head * T + q) * T + k];
+                out.push('<rect class="cell" x="' + (label + k * cell) + '" y="' + (label + q * cell) + '" width="' + cell + '" height="' + cell +
+                  '" fill="' + color(v) + '"><title>' + esc('query ' + q + ' (' + ex.raw[q] + ') → key ' + k + ' (' + ex.raw[k] + '): ' + v.toFixed(3)) + '</title></rect>');
               }
-              svg.appendChild(el('text', { 'class': 'qtok', x: label - 4, y: label + (q + 0.5) * cell, 'text-anchor': 'end', 'dominant-baseline': 'central' }, ex.tokens[q]));
-              var x = label + (q + 0.5) * cell;
-              svg.appendChild(el('text', { 'class': 'ktok', transform: 'translate(' + x + ' ' + (label - 4) + ') rotate(-90)', 'dominant-baseline': 'central' }, ex.tokens[q]));
+              out.push('<text class="qtok" x="' + (label - 4) + '" y="' + (label + (q + 0.5) * cell) + '" text-anchor="end" dominant-baseline="central">' + esc(ex.tokens[q]) + '</text>');
+              out.push('<text class="ktok" transform="translate(' + (label + (q + 0.5) * cell) + ' ' + (label - 4) + ') rotate(-90)" dominant-baseline="central">' + esc(ex.tokens[q]) + '</text>');
             }
-            svg.appendChild(el('rect', { x: label, y: label, width: T * cell, height: T * cell, fill: 'none', stroke: '#999' }));
-            svg.appendChild(el('text', { x: label + T * cell / 2, y: label + T * cell + 16, 'text-anchor': 'middle', 'font-family': 'system-ui, sans-serif' }, 'key (attended to) → ; rows: query'));
-            grid.appendChild(svg);
+            out.push('<rect x="' + label + '" y="' + label + '" width="' + T * cell + '" height="' + T * cell + '" fill="none" stroke="#999"/>');
+            out.push('<text x="' + (label + T * cell / 2) + '" y="' + (label + T * cell + 16) + '" text-anchor="middle" font-family="system-ui, sans-serif">key (attended to) →; rows: query</text>');
+            out.push('</svg>');
+            grid.innerHTML = out.join('');
           }
           document.addEventListener('click', function (e) {
             var t = e.target.closest ? e.target.closest('[data-l][data-h]') : null;

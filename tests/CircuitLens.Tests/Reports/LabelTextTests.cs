@@ -37,4 +37,11 @@ public class LabelTextTests
     [InlineData(0.0004f, "0.000")]
     [InlineData(-1.5f, "-1.500")]
     public void SignedScoresPrintTheSignOnce(float v, string shown) => Assert.Equal(shown, LabelText.Signed(v));
+
+    [Theory]
+    [InlineData(0.213f, "0.21")]
+    [InlineData(-0.05f, "-0.05")]
+    [InlineData(-0.004f, "0.00")]
+    [InlineData(123.4f, "123")]
+    public void CellValuesNeverPrintMinusZero(float v, string shown) => Assert.Equal(shown, LabelText.CellValue(v));
 }

@@ -91,8 +91,19 @@ public class PatchingReportTests
         var ex = data.GetProperty("examples")[0];
         Assert.Equal("When </script> Mary", ex.GetProperty("prompt").GetString());
         Assert.Equal(["When", "·</script>"], ex.GetProperty("tokens").EnumerateArray().Select(t => t.GetString()));
-        Assert.Equal([1, 0, 0.25, 0.75], ex.GetProperty("p").EnumerateArray().Take(4).Select(p => p.GetDouble()));
-        Assert.Equal(48, ex.GetProperty("p").GetArrayLength());
+        Assert.True(ex.GetProperty("causal").GetBoolean());
+        Assert.Equal([1, 0.25, 0.75], ex.GetProperty("p").EnumerateArray().Take(3).Select(p => p.GetDouble()));   // lower triangle only
+        Assert.Equal(12 * 3, ex.GetProperty("p").GetArrayLength());
+
+        patterns.Data[1] = 0.5f;   // something above the diagonal: the full matrices are kept
+        string full = PatchingReport.Render(new PatchingReportInput
+        {
+            Title = "t", Context = Context(), RunInfo = [], Results = [HeadZ(Small())], Attention = [new AttentionExample("p", ["a", "b"], patterns)],
+        });
+        var fullEx = System.Text.Json.JsonDocument.Parse(Regex.Match(full, "id=\"attention-data\">(.*?)</script>", RegexOptions.Singleline).Groups[1].Value).RootElement.GetProperty("examples")[0];
+        Assert.False(fullEx.GetProperty("causal").GetBoolean());
+        Assert.Equal([1, 0.5, 0.25, 0.75], fullEx.GetProperty("p").EnumerateArray().Take(4).Select(p => p.GetDouble()));
+        Assert.Equal(48, fullEx.GetProperty("p").GetArrayLength());
         Assert.Equal(12, Regex.Matches(html, "<rect class=\"cell\" data-l=").Count);   // head cells of the one head-z map
     }
 
