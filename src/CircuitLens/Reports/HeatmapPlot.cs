@@ -23,6 +23,8 @@ internal static class HeatmapPlot
         // of height, so the colour bar beside them has room for its ticks and label.
         cell = Math.Max(cell, Math.Min(MaxCell, MinDataHeight / map.Rows));
         float w = cell, h = Math.Max(cell, MinDataHeight / map.Rows);
+        // Far more rows than columns (heads × positions): widen the columns so every position's label fits.
+        if (map.Columns <= 100 && w < TickSize * 1.4f) w = Math.Min(BaseCell, TickSize * 1.4f);
         // Thousands of columns ([layer, neuron]): narrower cells, down to a fraction of a pixel, within MaxWidth.
         if (map.Columns * w > MaxWidth) w = Math.Max(MaxWidth / map.Columns, 0.25f);
         if (map.Annotate && map.Rows * map.Columns <= MaxAnnotatedCells)
@@ -79,7 +81,7 @@ internal static class HeatmapPlot
 
         // Rows: label r sits at the middle of row r, counted from the top.
         var left = plot.Axes.Left;
-        var (rowIdx, rowText) = Thin(map.RowLabels.Select(l => LabelText.Token(l)).ToArray(), ch, TickSize + 1);
+        var (rowIdx, rowText) = Thin(map.RowLabels.Select(l => LabelText.Token(l)).ToArray(), ch, TickSize + 1, map.RowLabelStep);
         left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(rowIdx.Select(r => rows - r - 0.5).ToArray(), rowText);
         left.TickLabelStyle.FontSize = TickSize;
         if (rowLabels) plot.YLabel(map.RowAxisTitle, AxisTitleSize);
@@ -166,9 +168,10 @@ internal static class HeatmapPlot
     }
 
     // Every k-th label so that labels at least `need` pixels tall (or wide) do not overlap.
-    static (int[] Index, string[] Text) Thin(string[] labels, float cell, float need)
+    static (int[] Index, string[] Text) Thin(string[] labels, float cell, float need, int? step = null)
     {
-        int stride = NiceStride((int)MathF.Ceiling(need / cell));
+        int k = (int)MathF.Ceiling(need / cell);
+        int stride = k > 1 && step is > 1 ? (k + step.Value - 1) / step.Value * step.Value : NiceStride(k);
         var idx = Enumerable.Range(0, labels.Length).Where(i => i % stride == 0).ToArray();
         return (idx, idx.Select(i => labels[i]).ToArray());
     }

@@ -52,7 +52,7 @@ public static class PatchingFigures
                 rows[l * H + h] = $"{l}.{h}";
                 for (int p = 0; p < P; p++) values[l * H + h, p] = mean[l, p, h];
             }
-        return new Heatmap(title, values, rows, PositionLabels(ctx, P)) { RowAxisTitle = "layer.head", ColumnAxisTitle = "position" };
+        return new Heatmap(title, values, rows, PositionLabels(ctx, P)) { RowAxisTitle = "layer.head", ColumnAxisTitle = "position", RowLabelStep = H };
     }
 
     private static string[] PositionLabels(PatchingFigureContext ctx, int count) =>

@@ -80,6 +80,18 @@ public class HeatmapPngTests
     }
 
     [Fact]
+    public void HeadsByPositionLabelsEveryPositionAndEachLayersFirstHead()
+    {
+        var rows = Enumerable.Range(0, 144).Select(i => $"{i / 12}.{i % 12}").ToArray();
+        string[] tokens = ["<|endoftext|>", "When", " John", " and", " Mary", " went", " to", " the", " shops", ",", " John", " gave", " the", " bag", " to"];
+        var map = new Heatmap("head-z-by-pos", new float[144, 15], rows, tokens) { RowAxisTitle = "layer.head", ColumnAxisTitle = "position", RowLabelStep = 12 };
+        var texts = SvgTexts(HeatmapSvg.Render(map));
+        Assert.Equal(15, tokens.Select(t => LabelText.Token(t)).Distinct().Count(texts.Contains) + 3);   // " John", " the", " to" repeat
+        var rowTicks = texts.Where(t => Regex.IsMatch(t, @"^\d+\.\d+$") && t != "0.5").ToList();   // 0.5: a colour-bar tick
+        Assert.Equal(Enumerable.Range(0, 12).Select(l => $"{l}.0"), rowTicks);
+    }
+
+    [Fact]
     public void ScaleMultipliesThePictureSize()
     {
         var map = Heatmap.LayerHead("scaled", new float[,] { { 0.3f, -0.2f }, { 0.1f, float.NaN } });
