@@ -1,6 +1,6 @@
 // Turns raw strings into what the pictures print: token labels with visible whitespace
 // ("·John", "\n") cut to a readable length, and numbers in a short invariant format.
-// It does not decide where labels go (see HeatmapFigure) or which glyphs exist (see BitmapFont).
+// It does not decide where labels go (see HeatmapPlot and HeatmapFigure) or how they are drawn.
 using System.Globalization;
 using System.Text;
 
