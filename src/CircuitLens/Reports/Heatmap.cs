@@ -18,6 +18,9 @@ public sealed record Heatmap(string Title, float[,] Values, string[] RowLabels, 
     /// <summary>Print each value in its cell (only when the grid is small enough to read them).</summary>
     public bool Annotate { get; init; }
 
+    /// <summary>When rows are too thin to label each, label every k-th row with k a multiple of this (e.g. the head count for "layer.head" rows, so each layer's first head is labelled); default: a round stride.</summary>
+    public int? RowLabelStep { get; init; }
+
     /// <summary>Row r, column c is attention head c of layer r: report.html lets a reader click it to open its attention pattern.</summary>
     public bool CellsAreHeads { get; init; }
 

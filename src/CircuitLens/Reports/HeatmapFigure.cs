@@ -10,7 +10,7 @@ namespace CircuitLens.Reports;
 internal static class HeatmapFigure
 {
     const float Margin = 16, Gap = 6, PanelGap = 22, BarGap = 18;
-    const float BaseCell = 28, MinCell = 6, MaxGridExtent = 900;
+    const float BaseCell = 28, MinCell = 6, MaxCell = 48, MaxGridExtent = 900;
     const float BarWidth = 14, TickLength = 4, MinBarHeight = 140;
     const int MaxAnnotatedSide = 40;
     static readonly Rgb Ink = new(34, 34, 34), Muted = new(96, 96, 96), GridLine = new(150, 150, 150), MarkLine = new(0, 0, 0);
@@ -193,7 +193,11 @@ internal static class HeatmapFigure
             float cell = Math.Clamp(MaxGridExtent / Math.Max(rows, cols), MinCell, baseCell);
             // Up to 100 positions, keep every token label: a cell at least one text line high.
             if (Math.Max(rows, cols) <= 100) cell = Math.Min(Math.Max(cell, s.LineHeight(TextRole.Label)), Math.Max(baseCell, cell));
-            p.cellW = p.cellH = cell;
+            // Maps with few rows get larger (then taller) cells so the grid is as tall as its colour bar.
+            float barH = BarHeight(s, 0, map.ValueLabel);
+            cell = Math.Max(cell, Math.Min(MaxCell, barH / rows));
+            p.cellW = cell;
+            p.cellH = Math.Max(cell, barH / rows);
             p.annotate = map.Annotate && rows <= MaxAnnotatedSide && cols <= MaxAnnotatedSide;
             float cellLine = s.LineHeight(TextRole.CellText);
             if (p.annotate)

@@ -10,7 +10,8 @@ namespace CircuitLens.Reports;
 internal static class HeatmapPlot
 {
     const float TickSize = 12, AxisTitleSize = 13, PanelTitleSize = 14, CellTextSize = 10;
-    const float BaseCell = 30, MinCell = 2, MaxCell = 60, MaxExtent = 900, MinDataHeight = 150;
+    const float BaseCell = 30, MinCell = 2, MaxCell = 60, MaxExtent = 900, MaxWidth = 1600, MinDataHeight = 160;
+    const int MaxRectangleCells = 20000;
     const int MaxAnnotatedCells = 144;
     static readonly Color NaNColor = new(217, 217, 217), Ink = new(34, 34, 34);
 
@@ -22,6 +23,10 @@ internal static class HeatmapPlot
         // of height, so the colour bar beside them has room for its ticks and label.
         cell = Math.Max(cell, Math.Min(MaxCell, MinDataHeight / map.Rows));
         float w = cell, h = Math.Max(cell, MinDataHeight / map.Rows);
+        // Far more rows than columns (heads × positions): widen the columns so every position's label fits.
+        if (map.Columns <= 100 && w < TickSize * 1.4f) w = Math.Min(BaseCell, TickSize * 1.4f);
+        // Thousands of columns ([layer, neuron]): narrower cells, down to a fraction of a pixel, within MaxWidth.
+        if (map.Columns * w > MaxWidth) w = Math.Max(MaxWidth / map.Columns, 0.25f);
         if (map.Annotate && map.Rows * map.Columns <= MaxAnnotatedCells)
         {
             float widest = map.Values.Cast<float>().Max(v => FigureCanvas.TextWidth(LabelText.CellValue(v), CellTextSize, false));
@@ -51,7 +56,9 @@ internal static class HeatmapPlot
         hm.ManualRange = new ScottPlot.Range(colors.Min, colors.Max);
         hm.CellAlignment = Alignment.LowerLeft;   // cell (r, c) spans x c..c+1 and y (rows-r-1)..(rows-r); ScottPlot's Rectangle drops 1-row maps
         hm.NaNCellColor = NaNColor;
-        hm.RenderStrategy = new ScottPlot.Plottables.Heatmap.RenderStrategies.Rectangles();   // crisp cells in SVG too
+        // One rectangle per cell keeps cells crisp in SVG; very large maps are one bitmap (an embedded image in SVG).
+        if (rows * cols <= MaxRectangleCells) hm.RenderStrategy = new ScottPlot.Plottables.Heatmap.RenderStrategies.Rectangles();
+        hm.Smooth = false;
         plot.Axes.SetLimits(0, cols, 0, rows);
         plot.Axes.Margins(0, 0);
 
@@ -62,9 +69,8 @@ internal static class HeatmapPlot
             bar.LabelStyle.FontSize = AxisTitleSize;
             bar.LabelStyle.Bold = false;
             bar.Axis.TickLabelStyle.FontSize = TickSize;
-            if (map.Scale == ColorScale.Diverging)
-                bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
-                    ColorBarTicks(colors.Limit).Select(t => (double)t).ToArray(), ColorBarTicks(colors.Limit).Select(LabelText.Tick).ToArray());
+            var ticks = ColorBarTicks(colors);
+            bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.Select(t => (double)t).ToArray(), ticks.Select(LabelText.Tick).ToArray());
         }
 
         if (panelTitle)
@@ -75,7 +81,7 @@ internal static class HeatmapPlot
 
         // Rows: label r sits at the middle of row r, counted from the top.
         var left = plot.Axes.Left;
-        var (rowIdx, rowText) = Thin(map.RowLabels, ch, TickSize * 1.3f);
+        var (rowIdx, rowText) = Thin(map.RowLabels.Select(l => LabelText.Token(l)).ToArray(), ch, TickSize + 1, map.RowLabelStep);
         left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(rowIdx.Select(r => rows - r - 0.5).ToArray(), rowText);
         left.TickLabelStyle.FontSize = TickSize;
         if (rowLabels) plot.YLabel(map.RowAxisTitle, AxisTitleSize);
@@ -122,8 +128,12 @@ internal static class HeatmapPlot
         return new FigurePanel(plot, cols * cw, rows * ch);
     }
 
-    /// <summary>Colour-bar ticks: 0, ±limit, and the halves.</summary>
-    public static float[] ColorBarTicks(float limit) => [-limit, -limit / 2, 0, limit / 2, limit];
+    /// <summary>Colour-bar ticks: 0, ±limit and the halves (diverging); 0 to limit in quarters (sequential).</summary>
+    public static float[] ColorBarTicks(ColorMapping colors)
+    {
+        float l = colors.Limit;
+        return colors.Scale == ColorScale.Diverging ? [-l, -l / 2, 0, l / 2, l] : [0, l / 4, l / 2, 3 * l / 4, l];
+    }
 
     /// <summary>The notes under a figure: what each mark tag means and what grey cells are.</summary>
     public static List<string> Notes(IReadOnlyList<Heatmap> maps)
@@ -149,10 +159,19 @@ internal static class HeatmapPlot
     static Color InkOn(ColorMapping colors, float v) =>
         float.IsNaN(v) ? Ink : RampColormap.ToColor(colors.ColorOf(v).ContrastingText);
 
-    // Every k-th label so that labels at least `need` pixels tall (or wide) do not overlap.
-    static (int[] Index, string[] Text) Thin(string[] labels, float cell, float need)
+    /// <summary>The smallest of 1, 2, 5, 10, 20, 50, ... that is at least k, so thinned labels read 0, 5, 10, ...</summary>
+    public static int NiceStride(int k)
     {
-        int stride = Math.Max(1, (int)MathF.Ceiling(need / cell));
+        for (int scale = 1; ; scale *= 10)
+            foreach (int m in (int[])[1, 2, 5])
+                if (m * scale >= k) return m * scale;
+    }
+
+    // Every k-th label so that labels at least `need` pixels tall (or wide) do not overlap.
+    static (int[] Index, string[] Text) Thin(string[] labels, float cell, float need, int? step = null)
+    {
+        int k = (int)MathF.Ceiling(need / cell);
+        int stride = k > 1 && step is > 1 ? (k + step.Value - 1) / step.Value * step.Value : NiceStride(k);
         var idx = Enumerable.Range(0, labels.Length).Where(i => i % stride == 0).ToArray();
         return (idx, idx.Select(i => labels[i]).ToArray());
     }

@@ -43,7 +43,7 @@ internal static class LinePlotFigure
             float slot = DataWidth / Math.Max(1, labels.Length);
             float widest = text.Max(t => FigureCanvas.TextWidth(t, TickSize, false));
             bool upright = widest + 6 <= slot;
-            int stride = Math.Max(1, (int)MathF.Ceiling((upright ? widest + 6 : TickSize * 1.3f) / slot));
+            int stride = HeatmapPlot.NiceStride((int)MathF.Ceiling((upright ? widest + 6 : TickSize * 1.3f) / slot));
             var idx = Enumerable.Range(0, labels.Length).Where(i => i % stride == 0).ToArray();
             var bottom = (ScottPlot.AxisPanels.AxisBase)plot.Axes.Bottom;
             bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(idx.Select(i => (double)i).ToArray(), idx.Select(i => text[i]).ToArray());

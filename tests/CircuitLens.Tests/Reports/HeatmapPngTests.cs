@@ -64,6 +64,34 @@ public class HeatmapPngTests
     }
 
     [Fact]
+    public void NeuronMapsStayWithinAScreenAndLabelRoundNeuronNumbers()
+    {
+        var values = new float[12, 3072];
+        values[11, 3071] = 1f;
+        var map = Heatmap.LayerNeuron("mlp neurons", values);
+        var (png, data) = RenderSingle(map);
+        Assert.InRange(data.Width, 1500f, 1600f);
+        Assert.Equal("#053061", At(png, data, 12, 3072, 11, 3071).ToHex());   // the last neuron of the last layer is still a cell
+        var texts = SvgTexts(HeatmapSvg.Render(map));
+        var ticks = texts.Where(t => int.TryParse(t, out int n) && n >= 100).Select(int.Parse).ToList();
+        Assert.NotEmpty(ticks);
+        Assert.All(ticks, n => Assert.Equal(0, n % 100));
+        Assert.Equal([1, 2, 5, 10, 20, 50, 100], new[] { 1, 2, 3, 7, 11, 50, 51 }.Select(HeatmapPlot.NiceStride));
+    }
+
+    [Fact]
+    public void HeadsByPositionLabelsEveryPositionAndEachLayersFirstHead()
+    {
+        var rows = Enumerable.Range(0, 144).Select(i => $"{i / 12}.{i % 12}").ToArray();
+        string[] tokens = ["<|endoftext|>", "When", " John", " and", " Mary", " went", " to", " the", " shops", ",", " John", " gave", " the", " bag", " to"];
+        var map = new Heatmap("head-z-by-pos", new float[144, 15], rows, tokens) { RowAxisTitle = "layer.head", ColumnAxisTitle = "position", RowLabelStep = 12 };
+        var texts = SvgTexts(HeatmapSvg.Render(map));
+        Assert.Equal(15, tokens.Select(t => LabelText.Token(t)).Distinct().Count(texts.Contains) + 3);   // " John", " the", " to" repeat
+        var rowTicks = texts.Where(t => Regex.IsMatch(t, @"^\d+\.\d+$") && t != "0.5").ToList();   // 0.5: a colour-bar tick
+        Assert.Equal(Enumerable.Range(0, 12).Select(l => $"{l}.0"), rowTicks);
+    }
+
+    [Fact]
     public void ScaleMultipliesThePictureSize()
     {
         var map = Heatmap.LayerHead("scaled", new float[,] { { 0.3f, -0.2f }, { 0.1f, float.NaN } });

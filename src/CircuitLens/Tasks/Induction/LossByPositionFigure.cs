@@ -24,10 +24,5 @@ public static class LossByPositionFigure
     /// <summary>Writes &lt;stem&gt;.png and &lt;stem&gt;.svg; returns the paths written.</summary>
     public static IReadOnlyList<string> Write(string stem, LossByPosition loss) => FigureFiles.Write(stem, Plot(loss));
 
-    public static void AddTo(HtmlReport report, LossByPosition loss, string caption)
-    {
-        string svg = LinePlotSvg.Render(Plot(loss));
-        int start = svg.IndexOf("<svg", StringComparison.Ordinal);   // inline in HTML: without the XML declaration
-        report.AddSvg(start > 0 ? svg[start..] : svg, caption);
-    }
+    public static void AddTo(HtmlReport report, LossByPosition loss, string caption) => report.AddLinePlot(Plot(loss), caption);
 }
