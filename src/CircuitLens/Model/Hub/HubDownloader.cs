@@ -78,8 +78,16 @@ internal sealed class HubDownloader : IDisposable
                 if (commit is null && HubCache.IsCommitHash(revision)) commit = revision;
                 if (etag is null || commit is null)
                     throw new CircuitLensException($"{EndpointText} did not send {(etag is null ? "an ETag" : "X-Repo-Commit")} for '{repo}' {file}; is it a Hugging Face hub endpoint?");
+                // Both name paths in the cache (snapshots/<commit>, blobs/<etag>): only well-formed ids are accepted.
+                string commitId = commit.Trim().ToLowerInvariant();
+                if (!HubCache.IsCommitHash(commitId))
+                    throw new CircuitLensException($"{EndpointText} sent a malformed commit id (X-Repo-Commit '{Printable(commit)}') for '{repo}' {file}; expected 40 hex digits");
+                bool lfs = Header(response, "X-Linked-Etag") is not null;
+                string blobName = NormalizeETag(etag).ToLowerInvariant();
+                if (!HubCache.IsBlobName(blobName) || (lfs && blobName.Length != 64))
+                    throw new CircuitLensException($"{EndpointText} sent a malformed ETag '{Printable(etag)}' for '{repo}' {file}; expected {(lfs ? "the file's sha256 (64 hex digits)" : "a git object id or sha256 (40 or 64 hex digits)")}");
                 var download = IsRedirect(response.StatusCode) && response.Headers.Location is { } location ? new Uri(url, location) : url;
-                return new RemoteFile(file, download, commit.Trim(), NormalizeETag(etag), size);
+                return new RemoteFile(file, download, commitId, blobName, size);
             }
         }
     }
@@ -308,6 +316,13 @@ internal sealed class HubDownloader : IDisposable
         string e = etag.Trim();
         if (e.StartsWith("W/", StringComparison.Ordinal)) e = e[2..];
         return e.Trim('"');
+    }
+
+    // A header value shown in an error: one line, bounded, control characters replaced.
+    private static string Printable(string value)
+    {
+        var text = new string([.. value.Take(100).Select(c => char.IsControl(c) ? '?' : c)]);
+        return value.Length > 100 ? text + "…" : text;
     }
 
     private static string OneLine(Exception e)
