@@ -48,6 +48,10 @@ internal sealed class HubDownloader : IDisposable
             {
                 response = await SendHeadFollowingRelativeRedirectsAsync(url, ct);
             }
+            catch (HttpRequestException e) when (IsNoNetwork(e))
+            {
+                throw NoNetworkError(repo, url, e);
+            }
             catch (Exception e) when (IsTransient(e, ct) && attempt < _options.MaxRetries)
             {
                 await Task.Delay(Backoff(attempt), ct);
@@ -177,6 +181,11 @@ internal sealed class HubDownloader : IDisposable
                 if (attempt >= _options.MaxRetries)
                     throw new CircuitLensException($"download of {remote.Name} stopped at {partial.Length} of {remote.Size} bytes after {attempt + 1} attempts");
             }
+            catch (HttpRequestException e) when (IsNoNetwork(e))
+            {
+                await partial.FlushAsync(CancellationToken.None);
+                throw new CircuitLensException($"download of {remote.Name} failed: cannot resolve {remote.DownloadUrl.Host} ({OneLine(e)}); {partial.Length} bytes kept, rerun when the network is back", e);
+            }
             catch (Exception e) when (IsTransient(e, ct))
             {
                 await partial.FlushAsync(CancellationToken.None);
@@ -292,6 +301,21 @@ internal sealed class HubDownloader : IDisposable
     // Dropped connections, resets, stalls past the timeout: worth a retry. A cancellation the caller asked for is not.
     private static bool IsTransient(Exception e, CancellationToken ct) =>
         e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested);
+
+    // A host name that does not resolve (no network, no DNS, a typo in HF_ENDPOINT) will not resolve a second later:
+    // retrying it only makes a first run without network wait half a minute before saying so.
+    private static bool IsNoNetwork(HttpRequestException e) =>
+        e.HttpRequestError == HttpRequestError.NameResolutionError
+        || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NetworkUnreachable };
+
+    private CircuitLensException NoNetworkError(HubRepoId repo, Uri url, HttpRequestException e)
+    {
+        string id = repo.Alias ?? repo.Canonical;
+        return new CircuitLensException(
+            $"cannot reach {url.Host} to fetch model '{id}' ({OneLine(e)}). Without network: pass --model DIR (a directory with config.json and "
+            + $"model.safetensors), or run `circuitlens download {id}` on a connected machine, copy its cache directory to {_options.CacheDir} here "
+            + "and add --offline", e);
+    }
 
     private TimeSpan Backoff(int attempt)
     {
