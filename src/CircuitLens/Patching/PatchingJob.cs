@@ -73,6 +73,8 @@ public static class PatchingJob
                     progress.Report(new JobProgress(before + width * p.Done / Math.Max(1, p.Total), $"{tag} {p.Sweep}: pairs {start + 1}-{start + count} of {data.Count}")));
                 var clock = Stopwatch.StartNew();
                 var results = methods[m].Run(chunk, inner);
+                NonFiniteMetric.Check(model, "clean logit difference", results[0].CleanLogitDiff, i => chunk.Clean.Row(i).ToArray(), start);
+                NonFiniteMetric.Check(model, "corrupted logit difference", results[0].CorruptLogitDiff, i => chunk.Corrupt.Row(i).ToArray(), start);
                 times[m] += clock.Elapsed;
                 SaveChunk(options, c, tag, results);
                 perMethod[m].Add(results);
