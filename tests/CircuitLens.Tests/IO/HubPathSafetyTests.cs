@@ -90,6 +90,19 @@ public sealed class HubPathSafetyTests : IDisposable
         AssertNothingOutsideTheCache();
     }
 
+    [Theory]
+    [InlineData("owner/..")]
+    [InlineData("owner/..x")]
+    [InlineData("a--b/c")]
+    [InlineData("owner/.hidden")]
+    [InlineData("owner/name/extra/..")]
+    public void HubIdThatCouldNameAnotherFolderIsRefusedBeforeAnyRequest(string id)
+    {
+        Assert.Throws<CircuitLensException>(() => ModelLocator.Resolve(id, Options()));
+        Assert.Empty(_server.Requests);
+        AssertNothingOutsideTheCache();
+    }
+
     [Fact]
     public void HonestHubStillWorksWithUpperCaseHexAndADottedTag()
     {
