@@ -91,6 +91,19 @@ public sealed class HubPathSafetyTests : IDisposable
     }
 
     [Theory]
+    [InlineData("file:///etc/passwd")]
+    [InlineData("ftp://127.0.0.1/blob")]
+    [InlineData("gopher://127.0.0.1:70/blob")]
+    public void RedirectToANonHttpSchemeIsOneClearError(string location)
+    {
+        _server.HeaderOverrides["Location"] = location;
+        var e = Assert.Throws<CircuitLensException>(() => ModelLocator.Resolve("gpt2", Options()));
+        Assert.Contains("redirect", e.Message);
+        Assert.Contains("model.safetensors", e.Message);
+        AssertNothingOutsideTheCache();
+    }
+
+    [Theory]
     [InlineData("owner/..")]
     [InlineData("owner/..x")]
     [InlineData("a--b/c")]

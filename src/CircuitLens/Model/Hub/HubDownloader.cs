@@ -90,7 +90,7 @@ internal sealed class HubDownloader : IDisposable
                 string blobName = NormalizeETag(etag).ToLowerInvariant();
                 if (!HubCache.IsBlobName(blobName) || (lfs && blobName.Length != 64))
                     throw new CircuitLensException($"{EndpointText} sent a malformed ETag '{Printable(etag)}' for '{repo}' {file}; expected {(lfs ? "the file's sha256 (64 hex digits)" : "a git object id or sha256 (40 or 64 hex digits)")}");
-                var download = IsRedirect(response.StatusCode) && response.Headers.Location is { } location ? new Uri(url, location) : url;
+                var download = IsRedirect(response.StatusCode) && response.Headers.Location is { } location ? RedirectTarget(url, location, file) : url;
                 return new RemoteFile(file, download, commitId, blobName, size);
             }
         }
@@ -254,8 +254,8 @@ internal sealed class HubDownloader : IDisposable
             if (!IsRedirect(response.StatusCode) || response.Headers.Location is not { } location)
                 return response;
             if (hop >= MaxRedirects) { response.Dispose(); throw new CircuitLensException($"too many redirects downloading {url.GetLeftPart(UriPartial.Path)}"); }
-            url = new Uri(url, location);
             response.Dispose();
+            url = RedirectTarget(url, location, url.Segments[^1]);
         }
     }
 
@@ -294,6 +294,15 @@ internal sealed class HubDownloader : IDisposable
         if (response.Headers.TryGetValues(name, out var values)) return values.FirstOrDefault();
         if (response.Content.Headers.TryGetValues(name, out values)) return values.FirstOrDefault();
         return null;
+    }
+
+    // Only http(s) is followed: a redirect to file://, ftp:// or anything else is the server's error, said in one line.
+    private static Uri RedirectTarget(Uri from, Uri location, string file)
+    {
+        var target = new Uri(from, location);
+        if (target.Scheme is not ("http" or "https"))
+            throw new CircuitLensException($"{from.GetLeftPart(UriPartial.Authority)} answered {file} with a redirect to {target.Scheme}:, which is not http(s); refusing to follow it");
+        return target;
     }
 
     private static bool IsRedirect(HttpStatusCode status) => (int)status is 301 or 302 or 303 or 307 or 308;
