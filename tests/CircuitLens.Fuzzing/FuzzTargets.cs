@@ -54,13 +54,21 @@ public static class FuzzTargets
         if (back != text) throw new FuzzPropertyException($"decode(encode(text)) differs from the text ({text.Length} vs {back.Length} chars)");
     }
 
-    [ThreadStatic] private static string? t_scratchDir;
+    // One scratch directory per process, removed at exit; one file name per thread inside it.
+    private static readonly Lazy<string> s_scratchDir = new(() =>
+    {
+        string dir = Directory.CreateTempSubdirectory("circuitlens-fuzz-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        };
+        return dir;
+    });
 
     /// <summary>Writes the input to this thread's scratch file with the given extension and returns its path.</summary>
     public static string Scratch(byte[] bytes, string extension)
     {
-        t_scratchDir ??= Directory.CreateTempSubdirectory("circuitlens-fuzz-").FullName;
-        string path = Path.Combine(t_scratchDir, "input" + extension);
+        string path = Path.Combine(s_scratchDir.Value, $"input-{Environment.CurrentManagedThreadId}{extension}");
         File.WriteAllBytes(path, bytes);
         return path;
     }
