@@ -35,6 +35,7 @@ internal static class GenerateCommand
             for (int i = 0; i < n && tokens.Count < m.Config.NCtx; i++)
             {
                 var logits = m.Forward(TokenBatch.Single(tokens.ToArray()), LogitsMode.LastPosition).Slice(0, 0);
+                NonFiniteMetric.CheckLogits(m, logits, [.. tokens]);
                 int next = temp == 0 ? TensorPrimitives.IndexOfMax(logits) : Sample(logits, temp, k, rng);
                 tokens.Add(next);
                 if (r.GetValue(stopAtEos) && next == Tokenization.Gpt2Tokenizer.EndOfTextId) break;

@@ -29,6 +29,7 @@ internal static class LogitsCommand
             string? savePath = r.GetValue(save);
             var logits = m.Forward(TokenBatch.Single(ids), savePath is null ? LogitsMode.LastPosition : LogitsMode.All);
             int positions = logits.Dim(1), vocab = logits.Dim(2);
+            NonFiniteMetric.CheckLogits(m, logits.Span, ids);
             if (savePath is not null) NpyFile.Write(savePath, logits.Reshape(positions, vocab));
             PrintTop(m, logits.Slice(0, positions - 1), Math.Min(k, vocab));
             if (savePath is not null) Cli.Stderr.Info($"wrote {savePath} [{positions}, {vocab}]");

@@ -23,6 +23,24 @@ public static class NonFiniteMetric
         }
     }
 
+    /// <summary>Throws if the logits of <paramref name="tokens"/> (any slice of them) hold NaN or ±Inf, naming the first non-finite hook point.</summary>
+    public static void CheckLogits(HookedTransformer model, ReadOnlySpan<float> logits, int[] tokens)
+    {
+        int bad = IndexOfNonFinite(logits);
+        if (bad < 0) return;
+        string where = FirstNonFiniteHook(model, tokens) is { } hook
+            ? $"activations first go non-finite at {hook}"
+            : "every activation is finite, so the logits overflowed in the unembedding";
+        throw new CircuitLensException(
+            $"the logits hold {logits[bad]} (model {model.Config.ModelName}, token id {bad % model.Config.VocabSize}): {where}; the weights are too large for float32 or the checkpoint is damaged");
+    }
+
+    private static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++) if (!float.IsFinite(values[i])) return i;
+        return -1;
+    }
+
     /// <summary>The first hook point, in forward order, whose activation holds a NaN or ±Inf for these tokens; null if none does.</summary>
     public static string? FirstNonFiniteHook(HookedTransformer model, int[] tokens)
     {

@@ -1,6 +1,7 @@
 // Checkpoints that used to load silently (issue 11, items 5 and 6): NaN or ±Inf weights stop the load
 // naming the tensor (before, `logits` printed NaN and `generate` decoded NaN as token 0), and a checkpoint
-// with more layers than config.json's n_layer names the tensors it did not expect.
+// with more layers than config.json's n_layer names the tensors it did not expect. Finite weights whose
+// activations overflow stop `logits` and `generate` naming the first non-finite hook point.
 using System.Text.Json;
 using CircuitLens.Model;
 using CircuitLens.Tensors;
@@ -57,6 +58,25 @@ public sealed class CheckpointValidationTests : IDisposable
         var result = CliRunner.Run("logits", "--model", _dir.Path, "--prompt", "hello");
         CliRunner.AssertUserError(result, "h.0.mlp.c_fc.weight", "NaN");
         Assert.Empty(result.Stdout);
+    }
+
+    [Theory]
+    [InlineData("logits")]
+    [InlineData("generate")]
+    public void FiniteWeightsWhoseActivationsOverflowStopTheCommandNamingTheHookPoint(string command)
+    {
+        // Each bias is finite; their sum in layer 1's residual stream is not.
+        Write(Gpt2Weights.Random(Small, seed: 1), Small.NLayers, (name, data) =>
+        {
+            if (name is "h.1.attn.c_proj.bias" or "h.1.mlp.c_proj.bias") Array.Fill(data, 3e38f);
+        });
+        string save = _dir.File("logits.npy");
+        var result = command == "logits"
+            ? CliRunner.Run("logits", "--model", _dir.Path, "--prompt", "hello there", "--save", save)
+            : CliRunner.Run("generate", "--model", _dir.Path, "--prompt", "hello there", "--max-new-tokens", "3");
+        CliRunner.AssertUserError(result, "the logits hold", "blocks.1.");
+        Assert.Empty(result.Stdout);
+        Assert.False(File.Exists(save));
     }
 
     [Fact]
