@@ -5,7 +5,7 @@ namespace CircuitLens.Fuzzing;
 
 public sealed record FuzzTarget(string Name, string Description, Action<byte[]> Run)
 {
-    /// <summary>True for targets with no invalid input (any bytes are text to encode): CI then expects no refusals.</summary>
+    /// <summary>True for targets that refuse no input by throwing (any bytes are text to encode; the format filter counts bad rows): CI then expects no refusals.</summary>
     public bool AcceptsEverything { get; init; }
 
     /// <summary>The committed seed inputs for this target: corpus/&lt;name&gt;/ beside the binary.</summary>

@@ -1,10 +1,12 @@
 // Every parser that reads a user's or a hub's bytes, as fuzz targets: the safetensors header and data
-// reader, the .npy reader, config.json, the IOI pair JSONL reader (with the single-token check), and
+// reader, the .npy reader, config.json, the IOI pair JSONL reader (with the single-token check), the
+// format filter that reads LLM output, and
 // the tokenizer's decode and encode. File-based readers get the bytes through a per-thread scratch file.
 //
 // Not yet a target (the parser does not exist on this branch): circuit files. When a circuit reader lands,
 // add `new("circuit", ..., bytes => CircuitFile.Read(Scratch(bytes, ".json")))` and a corpus/circuit/ folder.
 using CircuitLens.Model;
+using CircuitLens.Tasks.Filtering;
 using CircuitLens.Tasks.Ioi;
 using CircuitLens.Tensors;
 using CircuitLens.Tokenization;
@@ -21,6 +23,9 @@ public static class FuzzTargets
         new("npy", "NpyFile.Read", bytes => NpyFile.Read(Scratch(bytes, ".npy"))),
         new("config", "Gpt2Config.FromJsonFile (config.json)", bytes => Gpt2Config.FromJsonFile(Scratch(bytes, ".json"))),
         new("pairs", "IoiJsonl.Read with the GPT-2 tokenizer's single-token check", bytes => IoiJsonl.Read(Scratch(bytes, ".jsonl"), Gpt2Tokenizer.Default)),
+        new("format-filter", "FormatFilter.FilterFile (`filter format`, LLM output) with the GPT-2 encoder; its regexes must not hang",
+            bytes => FormatFilter.FilterFile(Scratch(bytes, ".jsonl"), text => Gpt2Tokenizer.Default.Encode(text, allowSpecial: false)))
+            { AcceptsEverything = true }, // bad rows are counted as rejections in its result, not thrown
         new("decode", "Gpt2Tokenizer.Decode of little-endian int32 ids", Decode),
         new("encode", "Gpt2Tokenizer.Encode of UTF-8 text; decode(encode(text)) must give the text back", Encode) { AcceptsEverything = true },
     ];
