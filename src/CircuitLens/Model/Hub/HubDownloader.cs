@@ -1,7 +1,10 @@
 // The HTTP side of hub access: HEAD a file's resolve URL for its commit/ETag/size, then GET it into
 // blobs/<etag>.incomplete, resuming with a Range request after a dropped connection, retrying 5xx and
 // 429 answers with back-off, and verifying size (always) and sha256 (when the ETag is one) before the
-// blob is renamed into place. Knows nothing about snapshots or refs; HubCache and ModelLocator do that.
+// blob is renamed into place. What the server says is checked before it is used: the commit id and ETag
+// must be hex ids (they name cache paths), redirects must stay http(s), and a host name that does not
+// resolve fails at once with what to do offline. Knows nothing about snapshots or refs; HubCache and
+// ModelLocator do that.
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
