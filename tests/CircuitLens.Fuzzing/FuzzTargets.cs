@@ -36,6 +36,10 @@ public static class FuzzTargets
     private static void Safetensors(byte[] bytes)
     {
         using var file = SafetensorsFile.Open(Scratch(bytes, ".safetensors"));
+        // Accepted means the tensors cover the data section exactly: nothing can be read shifted.
+        long dataLength = bytes.Length - 8 - (long)System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(bytes);
+        long covered = file.Entries.Values.Sum(e => e.ByteLength);
+        if (covered != dataLength) throw new FuzzPropertyException($"accepted a file whose tensors cover {covered} of {dataLength} data bytes");
         foreach (var entry in file.Entries.Values)
             if (SafetensorsDType.IsReadableAsFloat32(entry.DType) && entry.ElementCount <= MaxElementsToConvert)
                 file.ReadFloat32(entry.Name);
