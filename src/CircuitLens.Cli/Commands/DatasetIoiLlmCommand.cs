@@ -14,10 +14,10 @@ internal static class DatasetIoiLlmCommand
     {
         var endpoint = new Option<string>("--endpoint") { Description = "OpenAI-compatible base URL (http://localhost:11434/v1) or full .../chat/completions URL", Required = true };
         var model = new Option<string>("--model") { Description = "Model name sent to the endpoint", Required = true };
-        var count = new Option<int>("--n") { Description = "Number of accepted pairs wanted", DefaultValueFactory = _ => 100 };
+        var count = new Option<int>("--n") { Description = "Number of accepted pairs wanted", DefaultValueFactory = _ => 100 }.Range(1, CommandLineRules.MaxPairs);
         var apiKeyEnv = new Option<string>("--api-key-env") { Description = "Environment variable holding the API key (unset: no Authorization header)", DefaultValueFactory = _ => "OPENAI_API_KEY" };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at once", DefaultValueFactory = _ => 4 };
-        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for one response", DefaultValueFactory = _ => 60 };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for one response", DefaultValueFactory = _ => 60 }.PositiveAtMost(CommandLineRules.MaxTimeoutSeconds);
         var retries = new Option<int>("--retries") { Description = "Retries per request on 429/5xx/timeouts/connection errors", DefaultValueFactory = _ => 5 };
         var seed = new Option<int?>("--seed") { Description = "Seed for the prompts and the server's sampling" };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 0.9 };

@@ -18,7 +18,7 @@ internal static class IoiCommand
     public static Command Create()
     {
         var model = new ModelOptions(defaultModel: "gpt2");
-        var n = new Option<int>("--n") { Description = "Number of IOI pairs to generate.", DefaultValueFactory = _ => 100 };
+        var n = new Option<int>("--n") { Description = "Number of IOI pairs to generate.", DefaultValueFactory = _ => 100 }.Range(1, CommandLineRules.MaxPairs);
         var seed = new Option<int>("--seed") { Description = "Dataset seed.", DefaultValueFactory = _ => 0 };
         var pattern = new Option<string>("--pattern") { Description = "baba, abba or mixed.", DefaultValueFactory = _ => "mixed" };
         pattern.AcceptOnlyFromAmong("baba", "abba", "mixed");
