@@ -80,6 +80,28 @@ internal static class CommandLineRules
         return option;
     }
 
+    /// <summary>Marks an option as an output file: an existing directory there is refused before anything runs or is written.</summary>
+    public static Option<T> OutputFile<T>(this Option<T> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (Typed(r) is { Length: > 0 } path && path != "-" && Directory.Exists(path))
+                r.AddError($"{option.Name} {path} is an existing directory; give a file path");
+        });
+        return option;
+    }
+
+    /// <summary>Marks an option as an output directory: an existing file there is refused before anything runs or is written.</summary>
+    public static Option<T> OutputDirectory<T>(this Option<T> option)
+    {
+        option.Validators.Add(r =>
+        {
+            if (Typed(r) is { Length: > 0 } path && File.Exists(path))
+                r.AddError($"{option.Name} {path} is an existing file; give a directory");
+        });
+        return option;
+    }
+
     /// <summary>Prints the parse errors as one `error:` line with where to find help, and returns 1; null when there are none.</summary>
     public static int? ReportParseErrors(ParseResult result)
     {

@@ -18,7 +18,7 @@ internal static class DatasetIoiCommand
         corruption.AcceptOnlyFromAmong("s2-swap", "abc");
         var builtin = new Option<string?>("--builtin") { Description = "Write a built-in set instead of generating: demo (8 prompts)." };
         builtin.AcceptOnlyFromAmong(IoiDemoSet.Name);
-        var output = new Option<string>("--out") { Description = "Output JSONL file, or - for stdout.", Required = true };
+        var output = new Option<string>("--out") { Description = "Output JSONL file, or - for stdout.", Required = true }.OutputFile();
 
         var command = new Command("ioi", "Generate an IOI (indirect object identification) dataset of clean/corrupted prompt pairs as JSONL.")
         {

@@ -23,8 +23,8 @@ internal static class DatasetIoiLlmCommand
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 0.9 };
         var perRequest = new Option<int>("--per-request") { Description = "Pairs asked for in one request", DefaultValueFactory = _ => 20 };
         var maxRequests = new Option<int?>("--max-requests") { Description = "Request budget (default: 3x what a perfect model would need, plus 2)" };
-        var output = new Option<string>("--out") { Description = "JSONL file for the accepted pairs", Required = true };
-        var raw = new Option<string?>("--raw") { Description = "JSONL log of every raw response (default: <out>.raw.jsonl)" };
+        var output = new Option<string>("--out") { Description = "JSONL file for the accepted pairs", Required = true }.OutputFile();
+        var raw = new Option<string?>("--raw") { Description = "JSONL log of every raw response (default: <out>.raw.jsonl)" }.OutputFile();
         var command = new Command("ioi-llm", "Generate IOI pairs with a chat model, keeping only well-formed ones.")
         {
             endpoint, model, count, apiKeyEnv, concurrency, timeout, retries, seed, temperature, perRequest, maxRequests, output, raw,

@@ -10,6 +10,7 @@ using CircuitLens.Model;
 using CircuitLens.Patching;
 using CircuitLens.Reports;
 using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Runs;
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Cli.Commands;
@@ -33,8 +34,10 @@ internal static class PatchStage
         var tokenized = new IoiTokenizedPairs(model, pairs, prependBos, options.PairsSource);
         var batch = tokenized.ToPatchingBatch(options.PairsSource);
         string datasetHash = DatasetHash(pairs);
-        string fingerprint = $"model={model.Config.ModelName};params={model.Weights.ParameterCount};bos={prependBos};data={datasetHash};sweeps={string.Join(',', options.Sweeps.Select(s => s.Name))};method={options.Method};chunk={options.ChunkSize}";
+        string weights = WeightsFingerprint.Compute(model);
+        string fingerprint = $"model={model.Config.ModelName};weights={weights};bos={prependBos};data={datasetHash};sweeps={string.Join(',', options.Sweeps.Select(s => s.Name))};method={options.Method};chunk={options.ChunkSize}";
         Directory.CreateDirectory(outDir);
+        RunDirectory.RemoveTemporaryFiles(outDir);   // an interrupted earlier write of this run
         string checkpoint = Path.Combine(outDir, ".checkpoint");
         var job = ProgressDisplay.Run($"patching {pairs.Count} pairs", progress => PatchingJob.Run(model, batch, new PatchingJobOptions
         {
@@ -42,6 +45,7 @@ internal static class PatchStage
         }, progress, ct));
         if (job.ResumedChunks > 0) Cli.Stderr.Info($"resumed {job.ResumedChunks} finished chunk(s) from {checkpoint}");
 
+        RunDirectory.RemovePreviousOutputs(outDir);   // a finished earlier run's files must not outlive it
         var files = new List<string>();
         var primary = job.Exact.Count > 0 ? job.Exact : job.Attribution;
         files.AddRange(PatchingOutputs.Write(outDir, primary));
@@ -82,7 +86,7 @@ internal static class PatchStage
         });
         files.Add(reportPath);
 
-        WriteRunJson(Path.Combine(outDir, "run.json"), model, prependBos, datasetHash, pairs.Count, options, job, clock.Elapsed, files);
+        WriteRunJson(Path.Combine(outDir, "run.json"), model, weights, prependBos, datasetHash, pairs.Count, options, job, clock.Elapsed, files);
         Directory.Delete(checkpoint, recursive: true);
         return job;
     }
@@ -123,7 +127,7 @@ internal static class PatchStage
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
-    private static void WriteRunJson(string path, HookedTransformer model, bool bos, string datasetHash, int pairs, PatchStageOptions options,
+    private static void WriteRunJson(string path, HookedTransformer model, string weights, bool bos, string datasetHash, int pairs, PatchStageOptions options,
         PatchingJobResult job, TimeSpan total, List<string> files)
     {
         var cfg = model.Config;
@@ -132,7 +136,7 @@ internal static class PatchStage
             ["tool"] = "circuitlens",
             ["version"] = typeof(PatchStage).Assembly.GetName().Version?.ToString(),
             ["created_utc"] = DateTime.UtcNow.ToString("O"),
-            ["model"] = new JsonObject { ["name"] = cfg.ModelName, ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp, ["vocab_size"] = cfg.VocabSize, ["parameters"] = model.Weights.ParameterCount },
+            ["model"] = new JsonObject { ["name"] = cfg.ModelName, ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp, ["vocab_size"] = cfg.VocabSize, ["parameters"] = model.Weights.ParameterCount, ["weights_sha256"] = weights },
             ["prepend_bos"] = bos,
             ["dataset"] = new JsonObject { ["source"] = options.PairsSource, ["sha256"] = datasetHash, ["pairs"] = pairs },
             ["metric"] = "logit(answer) - logit(wrong) at the last position",
