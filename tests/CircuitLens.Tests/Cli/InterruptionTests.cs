@@ -158,6 +158,38 @@ public sealed class InterruptionTests : IDisposable
         }
     }
 
+    [Fact]
+    public void TwoPatchRunsIntoOneOutDoNotMix()
+    {
+        string outDir = Path.Combine(_dir, "out");
+        string[] first = PatchArgs(outDir, CliFixture.Model);
+        string[] second = [.. first];
+        // the fixture's 4 pairs instead of 12
+        second[Array.IndexOf(second, "--pairs") + 1] = CliFixture.WritePairs(Directory.CreateDirectory(Path.Combine(_dir, "four")).FullName);
+        using var a = CliProcess.Start(first);
+        using var b = CliProcess.Start(second);
+        var results = new[] { a.Wait(s_limit), b.Wait(s_limit) };
+        var ok = Assert.Single(results, r => r.Exit == 0);
+        var refused = Assert.Single(results, r => r.Exit != 0);
+        CliRunner.AssertUserError(refused, "in use by another run");
+        int rows = ReferenceEquals(ok, results[0]) ? 12 : 4;
+        Assert.Equal(rows, NpyFile.Read(Path.Combine(outDir, "head-z.npy")).Dim(0));
+        Assert.Equal(rows, NpyFile.Read(Path.Combine(outDir, "clean_logit_diff.npy")).Dim(0));
+    }
+
+    [Fact]
+    public void CtrlCInIoiSaysHowToResume()
+    {
+        string runs = Path.Combine(_dir, "runs");
+        using var p = CliProcess.Start(IoiArgs(runs));
+        WaitFor(() => (Directory.Exists(runs) && Directory.GetDirectories(runs).Any(d => File.Exists(Path.Combine(d, ".checkpoint", "chunk-0000-exact", "complete")))) || p.HasExited);
+        p.Interrupt();
+        var result = p.Wait(s_limit);
+        Assert.True(result.Exit == 130, result.ToString());
+        string run = Assert.Single(Directory.GetDirectories(runs));
+        Assert.Contains($"ioi --resume {Path.GetFullPath(run)}", Assert.Single(result.ErrorLines));
+    }
+
     private static void WaitFor(Func<bool> condition)
     {
         var clock = Stopwatch.StartNew();
