@@ -106,6 +106,8 @@ internal static class PatchStage
         return degenerate;
     }
 
+    private static JsonNode? FiniteOrNull(float v) => float.IsFinite(v) ? JsonValue.Create(v) : null;   // JSON has no NaN
+
     // Token labels for position maps: meaningful only when every pair has the same length (one template).
     private static string[]? PositionLabels(HookedTransformer model, IoiTokenizedPairs pairs)
     {
@@ -170,7 +172,7 @@ internal static class PatchStage
             ["resumed_chunks"] = job.ResumedChunks,
             ["excluded_from_normalized"] = new JsonArray(excluded.Select(b => (JsonNode)new JsonObject
             {
-                ["row"] = b + 1, ["clean_logit_diff"] = job.CleanLogitDiff[b], ["corrupt_logit_diff"] = job.CorruptLogitDiff[b],
+                ["row"] = b + 1, ["clean_logit_diff"] = FiniteOrNull(job.CleanLogitDiff[b]), ["corrupt_logit_diff"] = FiniteOrNull(job.CorruptLogitDiff[b]),
                 ["reason"] = $"|clean - corrupt| < {PatchingResult.MinBaselineGap}: normalisation undefined",
             }).ToArray()),
             ["environment"] = new JsonObject { ["dotnet"] = Environment.Version.ToString(), ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription, ["cores"] = Environment.ProcessorCount, ["gemm_threads"] = Gemm.MaxThreads },
