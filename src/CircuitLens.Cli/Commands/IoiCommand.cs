@@ -32,7 +32,7 @@ internal static class IoiCommand
         filter.AcceptOnlyFromAmong("top1", "sign", "none");
         var runsDir = new Option<string>("--runs-dir") { Description = "Where new run directories are created.", DefaultValueFactory = _ => "runs" }.OutputDirectory();
         var resume = new Option<string?>("--resume") { Description = "Continue an interrupted run in this directory (its saved options are used)." };
-        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per patching chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 };
+        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per patching chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var command = new Command("ioi", "The IOI experiment end to end: generate → filter by format → filter by model → cache & patch → heatmaps and report.html.")
         {
             n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk,

@@ -18,7 +18,7 @@ internal static class PatchCommand
         var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true }.OutputDirectory();
         var method = new Option<string>("--method") { Description = "exact (fast exact engine), plain (one full forward per component, the TransformerLens way), attribution (gradient estimate), both (exact + attribution + agreement).", DefaultValueFactory = _ => "exact" };
         method.AcceptOnlyFromAmong("exact", "plain", "attribution", "both");
-        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 };
+        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip SVG/PNG pictures (report.html is still written)." };
         var command = new Command("patch", "Activation patching sweeps over clean/corrupted pairs; writes .npy/.csv/.svg/.png, run.json and report.html.") { pairs, sweep, output, method, chunk, noPlots };
         model.AddTo(command);

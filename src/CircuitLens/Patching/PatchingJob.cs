@@ -52,7 +52,7 @@ public static class PatchingJob
         if (attribution)
             methods.Add(("attribution", (chunk, _) => AttributionPatching.Run(model, chunk, options.Sweeps)));
 
-        int chunks = (data.Count + options.ChunkSize - 1) / options.ChunkSize, resumed = 0;
+        int chunks = data.Count / options.ChunkSize + (data.Count % options.ChunkSize == 0 ? 0 : 1), resumed = 0;   // no overflow for a huge chunk size
         var perMethod = methods.Select(_ => new List<IReadOnlyList<PatchingResult>>()).ToList();
         var times = new TimeSpan[methods.Count];
         // each method's share of the job's time, for the progress fraction: attribution costs a few percent of an exact sweep

@@ -60,6 +60,19 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Theory]
+    [InlineData("patch", "--chunk-size")]
+    [InlineData("ioi", "--chunk-size")]
+    [InlineData("bench patch", "--chunk-size")]
+    [InlineData("bench patch", "--pairs")]
+    [InlineData("bench forward", "--batch")]
+    [InlineData("bench forward", "--seq")]
+    public void HugeSizesAreRefusedNotACrash(string command, string option)
+    {
+        string[] extra = command == "patch" ? ["--model", CliFixture.Model, "--pairs", "p.jsonl", "--sweep", "head-z", "--out", Path.Combine(_dir, "o")] : [];
+        AssertParseError(CliRunner.Run([.. command.Split(' '), .. extra, option, "2147483647"]), command, option, "2147483647");
+    }
+
+    [Theory]
     [InlineData("1e7")]
     [InlineData("0")]
     [InlineData("-1")]

@@ -56,6 +56,15 @@ public sealed class PatchResumeTests : IDisposable
     }
 
     [Fact]
+    public void AChunkSizeLargerThanTheDataIsOneChunk()
+    {
+        var one = PatchingJob.Run(TinyGpt2.Model, FixtureBatch(), Options(null) with { ChunkSize = int.MaxValue });
+        var small = PatchingJob.Run(TinyGpt2.Model, FixtureBatch(), Options(null));
+        Assert.Equal(small.CleanLogitDiff, one.CleanLogitDiff);
+        Assert.Equal(small.Exact[0].Patched.Shape, one.Exact[0].Patched.Shape);
+    }
+
+    [Fact]
     public void CliRefusesACheckpointOfADifferentRun()
     {
         string outDir = Path.Combine(_dir, "out");

@@ -1,7 +1,8 @@
 // A content fingerprint of a loaded model, for resuming: two checkpoints with the same name and
 // parameter count (a replaced model.safetensors, a hub revision that moved) must not be mixed.
 // SHA-256 over the parameter buffer as loaded (what the computation actually uses) and the
-// config's shape; GPT-2 small's 498 MB hash in well under a second.
+// config's shape. SHA-256 runs at about 1.4 GB/s here (`openssl speed -evp sha256`, SHA-NI), so GPT-2
+// small's 498 MB take about a third of a second, once per run.
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
