@@ -91,6 +91,20 @@ internal static class CommandLineRules
         return option;
     }
 
+    /// <summary>
+    /// Declares a file the command writes next to <paramref name="output"/> (its value plus <paramref name="suffix"/>),
+    /// unless <paramref name="unless"/> is given: an existing directory there is refused before anything runs.
+    /// </summary>
+    public static void DerivedOutputFile(this Command command, Option<string> output, string suffix, Option<string?>? unless = null)
+    {
+        command.Validators.Add(r =>
+        {
+            if (unless is not null && r.GetResult(unless) is { Implicit: false }) return;
+            if (r.GetResult(output) is not { } o || Typed(o) is not { Length: > 0 } path || path == "-") return;
+            if (Directory.Exists(path + suffix)) r.AddError($"{output.Name} {path}: {path + suffix} (written next to it) is an existing directory");
+        });
+    }
+
     /// <summary>Marks an option as an output directory: an existing file there is refused before anything runs or is written.</summary>
     public static Option<T> OutputDirectory<T>(this Option<T> option)
     {

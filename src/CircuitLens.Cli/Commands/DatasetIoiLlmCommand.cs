@@ -29,6 +29,8 @@ internal static class DatasetIoiLlmCommand
         {
             endpoint, model, count, apiKeyEnv, concurrency, timeout, retries, seed, temperature, perRequest, maxRequests, output, raw,
         };
+        command.DerivedOutputFile(output, ".raw.jsonl", unless: raw);
+        command.DerivedOutputFile(output, ".rejects.json");
         command.SetAction(async (parseResult, ct) =>
         {
             try

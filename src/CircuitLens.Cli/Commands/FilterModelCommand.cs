@@ -16,6 +16,7 @@ internal static class FilterModelCommand
         var report = new Option<string?>("--report") { Description = "JSON report (default: <out>.report.json)." }.OutputFile();
         var command = new Command("model", "Keep the pairs the model gets right (correctness filter); report counts per reason and logit differences.") { input, output, mode, report };
         model.AddTo(command);
+        command.DerivedOutputFile(output, ".report.json", unless: report);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;

@@ -61,6 +61,21 @@ public sealed class OutputSafetyTests : IDisposable
     }
 
     [Fact]
+    public void FilesWrittenNextToAnOutputAreCheckedToo()
+    {
+        string output = Path.Combine(_dir, "kept.jsonl");
+        Existing("kept.jsonl.report.json");
+        CliRunner.AssertUserError(CliRunner.Run("filter", "model", "--model", CliFixture.Model, "--in", CliFixture.WritePairs(_dir), "--out", output),
+            "kept.jsonl.report.json", "existing directory");
+        Assert.False(File.Exists(output));
+        Existing("kept.jsonl.rejects.json");
+        CliRunner.AssertUserError(CliRunner.Run("dataset", "ioi-llm", "--endpoint", "http://127.0.0.1:9/v1", "--model", "m", "--out", output, "--raw", Path.Combine(_dir, "raw.jsonl")),
+            "kept.jsonl.rejects.json", "existing directory");
+        Assert.False(File.Exists(output));
+        Assert.False(File.Exists(Path.Combine(_dir, "raw.jsonl")));
+    }
+
+    [Fact]
     public void DirectoryOutputsRefuseAnExistingFile()
     {
         string file = Path.Combine(_dir, "a-file");
