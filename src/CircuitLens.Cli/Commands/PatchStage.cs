@@ -89,7 +89,7 @@ internal static class PatchStage
         files.Add(reportPath);
 
         WriteRunJson(Path.Combine(outDir, "run.json"), model, weights, prependBos, datasetHash, pairs.Count, options, job, excluded, clock.Elapsed, files);
-        Directory.Delete(checkpoint, recursive: true);
+        PatchingJob.DeleteCheckpoint(checkpoint);
         return job;
     }
 

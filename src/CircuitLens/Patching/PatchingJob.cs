@@ -135,6 +135,24 @@ public static class PatchingJob
         else AtomicFile.WriteAllText(path, options.Fingerprint);
     }
 
+    /// <summary>
+    /// Deletes a finished job's checkpoint so that an interruption at any moment leaves a valid one:
+    /// each chunk loses its "complete" marker before its arrays, and fingerprint.txt goes last, so a
+    /// half-deleted checkpoint never offers a chunk without its files or chunks without their job's identity.
+    /// </summary>
+    public static void DeleteCheckpoint(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        foreach (var chunk in Directory.GetDirectories(dir))
+        {
+            string marker = Path.Combine(chunk, "complete");
+            if (File.Exists(marker)) File.Delete(marker);
+            Directory.Delete(chunk, recursive: true);
+        }
+        foreach (var file in Directory.GetFiles(dir).OrderBy(f => Path.GetFileName(f) == "fingerprint.txt")) File.Delete(file);
+        Directory.Delete(dir);
+    }
+
     private static string ChunkDir(PatchingJobOptions options, int chunk, string tag) => Path.Combine(options.CheckpointDir!, $"chunk-{chunk:D4}-{tag}");
 
     private static IReadOnlyList<PatchingResult>? TryLoadChunk(PatchingJobOptions options, int chunk, string tag)

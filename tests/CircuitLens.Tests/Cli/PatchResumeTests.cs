@@ -56,6 +56,17 @@ public sealed class PatchResumeTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointIsDeletedWhole()
+    {
+        string checkpoint = Path.Combine(_dir, "checkpoint");
+        RunAndInterruptAfterFirstChunk(Options(checkpoint));
+        Assert.True(File.Exists(Path.Combine(checkpoint, "chunk-0000-exact", "complete")));
+        PatchingJob.DeleteCheckpoint(checkpoint);
+        Assert.False(Directory.Exists(checkpoint));
+        PatchingJob.DeleteCheckpoint(checkpoint);   // nothing left: no error
+    }
+
+    [Fact]
     public void AChunkSizeLargerThanTheDataIsOneChunk()
     {
         var one = PatchingJob.Run(TinyGpt2.Model, FixtureBatch(), Options(null) with { ChunkSize = int.MaxValue });
