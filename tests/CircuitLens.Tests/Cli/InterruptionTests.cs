@@ -218,7 +218,7 @@ public sealed class InterruptionTests : IDisposable
     }
 
     private static void AssertNoTemporaryFile(string dir) =>
-        Assert.Empty(Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories).Where(f => RunDirectory.IsTemporaryName(Path.GetFileName(f))));
+        Assert.DoesNotContain(Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories), f => RunDirectory.IsTemporaryName(Path.GetFileName(f)));
 
     private static void AssertSameArrays(string expectedDir, string actualDir)
     {

@@ -117,7 +117,7 @@ public sealed class OutputSafetyTests : IDisposable
         string unrelated = Path.Combine(outDir, "my.tmp-notes");
         File.WriteAllText(unrelated, "the user's");
         CliRunner.Ok(Patch(outDir, "head-z"));
-        Assert.Empty(Directory.EnumerateFiles(outDir, "*.tmp-*", SearchOption.AllDirectories).Where(f => f != unrelated));
+        Assert.DoesNotContain(Directory.EnumerateFiles(outDir, "*.tmp-*", SearchOption.AllDirectories), f => f != unrelated);
         Assert.True(File.Exists(unrelated), "only the atomic writer's own names are removed");
     }
 
