@@ -12,6 +12,7 @@ internal static class PatchStage
     public static PatchExperimentResult Run(HookedTransformer model, PairSet pairs, bool prependBos, string outDir, PatchExperimentOptions options, CancellationToken ct)
     {
         var result = ProgressDisplay.Run($"patching {pairs.Count} pairs", progress => PatchExperiment.Run(model, pairs, prependBos, outDir, options, progress, ct));
+        foreach (var warning in result.Warnings) Console.Error.WriteLine($"warning: {warning}");
         foreach (var note in result.Notes) Cli.Stderr.Info(note);
         return result;
     }

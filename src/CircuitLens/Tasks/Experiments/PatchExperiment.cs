@@ -12,6 +12,7 @@ using CircuitLens.Model;
 using CircuitLens.Patching;
 using CircuitLens.Reports;
 using CircuitLens.Tasks.Pairs;
+using CircuitLens.Tasks.Runs;
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Tasks.Experiments;
@@ -29,7 +30,10 @@ public sealed record PatchExperimentOptions
     public IReadOnlyList<(string Key, string Value)> ExtraInfo { get; init; } = [];
 }
 
-public sealed record PatchExperimentResult(PatchingJobResult Job, IReadOnlyList<string> Files, IReadOnlyList<SweepAgreement> Agreement, IReadOnlyList<string> Notes)
+/// <summary>The job's results, the files written, exact-vs-attribution agreement, notes (progress facts) and warnings for the caller to print,
+/// and the pairs (0-based) left out of the normalised maps because their clean and corrupted metrics are equal.</summary>
+public sealed record PatchExperimentResult(PatchingJobResult Job, IReadOnlyList<string> Files, IReadOnlyList<SweepAgreement> Agreement,
+    IReadOnlyList<string> Notes, IReadOnlyList<string> Warnings, IReadOnlyList<int> Excluded)
 {
     public string ReportPath => Files.First(f => Path.GetFileName(f) == "report.html");
 }
@@ -44,16 +48,21 @@ public static class PatchExperiment
         var tokenized = pairs.Tokenize(model, prependBos);
         var batch = tokenized.ToPatchingBatch();
         string datasetHash = DatasetHash(pairs);
-        string fingerprint = $"model={model.Config.ModelName};params={model.Weights.ParameterCount};bos={prependBos};data={datasetHash};metric={pairs.Metric};sweeps={string.Join(',', options.Sweeps.Select(s => s.Name + (s.Layers is null ? "" : "@" + string.Join('+', s.Layers))))};method={options.Method};chunk={options.ChunkSize}";
+        string weights = WeightsFingerprint.Compute(model);
+        string fingerprint = $"model={model.Config.ModelName};weights={weights};bos={prependBos};data={datasetHash};metric={pairs.Metric};sweeps={string.Join(',', options.Sweeps.Select(s => s.Name + (s.Layers is null ? "" : "@" + string.Join('+', s.Layers))))};method={options.Method};chunk={options.ChunkSize}";
         Directory.CreateDirectory(outDir);
+        RunDirectory.RemoveTemporaryFiles(outDir);   // an interrupted earlier write of this run
         string checkpoint = Path.Combine(outDir, ".checkpoint");
         var job = PatchingJob.Run(model, batch, new PatchingJobOptions
         {
             Sweeps = options.Sweeps, Method = options.Method, ChunkSize = options.ChunkSize, CheckpointDir = checkpoint, Fingerprint = fingerprint,
         }, progress, ct);
         var notes = new List<string>();
+        var warnings = new List<string>();
         if (job.ResumedChunks > 0) notes.Add($"resumed {job.ResumedChunks} finished chunk(s) from {checkpoint}");
 
+        var excluded = CheckBaselines(job, pairs.Source, batch.Metric.Name, warnings);
+        RunDirectory.RemovePreviousOutputs(outDir);   // a finished earlier run's files must not outlive it
         var files = new List<string>();
         var primary = job.Exact.Count > 0 ? job.Exact : job.Attribution;
         files.AddRange(PatchingOutputs.Write(outDir, primary));
@@ -65,7 +74,7 @@ public static class PatchExperiment
             string path = Path.Combine(outDir, "agreement.json");
             AtomicFile.WriteAllText(path, JsonSerializer.Serialize(agreement, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             files.Add(path);
-            foreach (var a in agreement) notes.Add($"{a.Sweep}: exact vs attribution correlation {a.PerExampleCorrelation:F3} (per example), {a.MeanMapCorrelation:F3} (mean map)");
+            foreach (var a in agreement) notes.Add(PatchingAgreement.Summary(a));
         }
 
         var context = new PatchingFigureContext(model.Config.ModelName, prependBos, pairs.Count, options.Method == PatchingMethod.Both ? "exact" : options.Method.ToString().ToLowerInvariant(),
@@ -84,6 +93,7 @@ public static class PatchExperiment
             ("method", options.Method.ToString().ToLowerInvariant()), ("sweeps", string.Join(", ", options.Sweeps.Select(s => s.Name))),
             ("exact patching time", $"{job.ExactTime.TotalSeconds:F1} s"), ("attribution time", $"{job.AttributionTime.TotalSeconds:F2} s"),
         };
+        if (excluded.Count > 0) info.Add(("excluded pairs", $"rows {string.Join(", ", excluded.Select(b => b + 1))} (clean = corrupted {batch.Metric.Name}: normalisation undefined)"));
         info.AddRange(options.ExtraInfo);
         string reportPath = Path.Combine(outDir, "report.html");
         PatchingReport.Save(reportPath, new PatchingReportInput
@@ -97,9 +107,23 @@ public static class PatchExperiment
 
         string runJson = Path.Combine(outDir, "run.json");
         files.Add(runJson);
-        WriteRunJson(runJson, model, prependBos, datasetHash, pairs, batch, options, job, clock.Elapsed, files);
-        Directory.Delete(checkpoint, recursive: true);
-        return new PatchExperimentResult(job, files, agreement, notes);
+        WriteRunJson(runJson, model, weights, prependBos, datasetHash, pairs, batch, options, job, excluded, clock.Elapsed, files);
+        PatchingJob.DeleteCheckpoint(checkpoint);
+        return new PatchExperimentResult(job, files, agreement, notes, warnings, excluded);
+    }
+
+    // Pairs whose clean and corrupted metrics are equal have no normalised score: name them (1-based rows of the
+    // pairs source) in a warning, or refuse when no pair is left; the normalised maps leave them out (PatchingResult).
+    private static IReadOnlyList<int> CheckBaselines(PatchingJobResult job, string source, string metric, List<string> warnings)
+    {
+        var degenerate = PatchingResult.DegeneratePairs(job.CleanMetric, job.CorruptMetric);
+        string rows = string.Join(", ", degenerate.Take(20).Select(b => b + 1)) + (degenerate.Count > 20 ? $", … ({degenerate.Count} in all)" : "");
+        string what = metric == Patching.Metrics.LogitDiffMetric.MetricName ? "logit differences" : $"{metric} values";
+        if (degenerate.Count == job.CleanMetric.Length)
+            throw new CircuitLensException($"{source}: every pair has equal clean and corrupted {what} (rows {rows}), so no normalised score is defined; the corruption changes nothing the metric sees");
+        if (degenerate.Count > 0)
+            warnings.Add($"{source}: row(s) {rows}: clean and corrupted {what} are equal (normalisation undefined); excluded from the normalised maps, kept in the raw arrays");
+        return degenerate;
     }
 
     // Token labels for position maps: meaningful only when every pair has the same length (one template).
@@ -129,6 +153,8 @@ public static class PatchExperiment
         return examples;
     }
 
+    private static JsonNode? FiniteOrNull(float v) => float.IsFinite(v) ? JsonValue.Create(v) : null;   // JSON has no NaN
+
     /// <summary>SHA-256 of the rows as written to a pair file: identifies the dataset in run.json and in resume checks.</summary>
     public static string DatasetHash(PairSet pairs)
     {
@@ -137,8 +163,8 @@ public static class PatchExperiment
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
-    private static void WriteRunJson(string path, HookedTransformer model, bool bos, string datasetHash, PairSet pairs, PatchingBatch batch,
-        PatchExperimentOptions options, PatchingJobResult job, TimeSpan total, List<string> files)
+    private static void WriteRunJson(string path, HookedTransformer model, string weights, bool bos, string datasetHash, PairSet pairs, PatchingBatch batch,
+        PatchExperimentOptions options, PatchingJobResult job, IReadOnlyList<int> excluded, TimeSpan total, List<string> files)
     {
         var cfg = model.Config;
         bool ld = batch.Metric.Name == Patching.Metrics.LogitDiffMetric.MetricName;
@@ -147,7 +173,7 @@ public static class PatchExperiment
             ["tool"] = "circuitlens",
             ["version"] = typeof(PatchExperiment).Assembly.GetName().Version?.ToString(),
             ["created_utc"] = DateTime.UtcNow.ToString("O"),
-            ["model"] = new JsonObject { ["name"] = cfg.ModelName, ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp, ["vocab_size"] = cfg.VocabSize, ["parameters"] = model.Weights.ParameterCount },
+            ["model"] = new JsonObject { ["name"] = cfg.ModelName, ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp, ["vocab_size"] = cfg.VocabSize, ["parameters"] = model.Weights.ParameterCount, ["weights_sha256"] = weights },
             ["prepend_bos"] = bos,
             ["dataset"] = new JsonObject { ["source"] = pairs.Source, ["sha256"] = datasetHash, ["pairs"] = pairs.Count },
             ["metric"] = new JsonObject { ["name"] = batch.Metric.Name, ["description"] = batch.Metric.Description },
@@ -162,17 +188,22 @@ public static class PatchExperiment
             ["layers"] = options.Sweeps.FirstOrDefault(s => s.Layers is not null)?.Layers is { } layers
                 ? new JsonArray(layers.Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()) : "all",
             ["chunk_size"] = options.ChunkSize,
-            ["mean_clean_metric"] = job.CleanMetric.Average(),
-            ["mean_corrupt_metric"] = job.CorruptMetric.Average(),
+            ["mean_clean_metric"] = FiniteOrNull(job.CleanMetric.Average()),
+            ["mean_corrupt_metric"] = FiniteOrNull(job.CorruptMetric.Average()),
             ["timings_seconds"] = new JsonObject { ["exact"] = job.ExactTime.TotalSeconds, ["attribution"] = job.AttributionTime.TotalSeconds, ["total"] = total.TotalSeconds },
             ["resumed_chunks"] = job.ResumedChunks,
+            ["excluded_from_normalized"] = new JsonArray(excluded.Select(b => (JsonNode)new JsonObject
+            {
+                ["row"] = b + 1, [ld ? "clean_logit_diff" : "clean_metric"] = FiniteOrNull(job.CleanMetric[b]), [ld ? "corrupt_logit_diff" : "corrupt_metric"] = FiniteOrNull(job.CorruptMetric[b]),
+                ["reason"] = $"|clean - corrupt| < {PatchingResult.MinBaselineGap}: normalisation undefined",
+            }).ToArray()),
             ["environment"] = new JsonObject { ["dotnet"] = Environment.Version.ToString(), ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription, ["cores"] = Environment.ProcessorCount, ["gemm_threads"] = Gemm.MaxThreads },
             ["files"] = new JsonArray(files.Select(f => (JsonNode)JsonValue.Create(Path.GetFileName(Path.GetDirectoryName(f)) == "attribution" ? "attribution/" + Path.GetFileName(f) : Path.GetFileName(f))!).ToArray()),
         };
         if (ld)
         {
-            json["mean_clean_logit_diff"] = job.CleanMetric.Average();
-            json["mean_corrupt_logit_diff"] = job.CorruptMetric.Average();
+            json["mean_clean_logit_diff"] = FiniteOrNull(job.CleanMetric.Average());
+            json["mean_corrupt_logit_diff"] = FiniteOrNull(job.CorruptMetric.Average());
         }
         AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }

@@ -48,6 +48,9 @@ public static class CorrectnessFilter
             var chunkMetric = metric.Slice(start, n);
             var cleanValue = chunkMetric.FromLogits(clean);
             var corruptValue = chunkMetric.FromLogits(corrupt);
+            string name = logitDiff ? "logit difference" : metric.Name;
+            NonFiniteMetric.Check(model, $"clean {name}", cleanValue, i => pairs.Clean[start + i], start);
+            NonFiniteMetric.Check(model, $"corrupted {name}", corruptValue, i => pairs.Corrupt[start + i], start);
             for (int i = 0; i < n; i++)
             {
                 int row = start + i;
