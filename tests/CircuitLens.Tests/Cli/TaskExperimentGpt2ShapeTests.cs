@@ -1,11 +1,13 @@
 // The three task commands on a random model of GPT-2 small's shape (12 layers × 12 heads, d_model 768,
-// the real vocabulary), written once as a checkpoint directory: each runs end to end with a couple of
+// the real vocabulary; GPT-2's init, year-token embeddings scaled up), written once as a checkpoint directory: each runs end to end with a couple of
 // pairs and writes 12×12 head maps; greater-than uses the reported circuit (5.1 … 9.1, MLPs 8–11) for
 // its year-probability maps and examines neurons of layers 8–11. Kept cheap (the exact sweeps are tested on
 // the tiny fixture): one or two pairs, attribution patching for greater-than and acronyms.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CircuitLens.Model;
+using CircuitLens.Tasks.GreaterThan;
+using CircuitLens.Tokenization;
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Tests.Cli;
@@ -17,6 +19,11 @@ public sealed class Gpt2ShapeCheckpoint : IDisposable
     public Gpt2ShapeCheckpoint()
     {
         var w = Gpt2Weights.Random(Gpt2Config.Gpt2Small, seed: 11);
+        // the 100 two-digit year tokens' (tied) embeddings scaled up, so greater-than prompts put real probability
+        // on years and the prob-diff metric moves (beyond the engines' degenerate-pair threshold) with the start year
+        var wte = w.Span(w.TokenEmbedding);
+        foreach (int id in GreaterThanVocabulary.TwoDigitTokens.Select(Gpt2Tokenizer.Default.TokenId))
+            for (int c = 0; c < 768; c++) wte[id * 768 + c] *= 20f;
         SafetensorsWriter.Write(Path.Combine(Dir, "model.safetensors"), w.All.Select(v => KeyValuePair.Create(v.Name, new Tensor(w.Read(v).ToArray(), v.Shape))));
         File.WriteAllText(Path.Combine(Dir, "config.json"), JsonSerializer.Serialize(new
         {

@@ -2,7 +2,7 @@
 // chosen layers (the engines' mlp-post-neuron sweep), then the strongest few of each layer re-measured
 // exactly: one hooked corrupted run per neuron with that neuron's clean activation at every position,
 // scored with the batch's own metric. Scores are normalised in the batch-mean form
-// ((mean patched − mean corrupted) / (mean clean − mean corrupted)).
+// ((mean patched − mean corrupted) / (mean clean − mean corrupted)), leaving out degenerate pairs as the engines do.
 using CircuitLens.Hooks;
 using CircuitLens.Model;
 using CircuitLens.Patching;
@@ -41,8 +41,11 @@ public static class NeuronPatching
         var layers = neurons.Select(n => n.Layer).ToHashSet();
         var (cleanRun, cache) = model.RunWithCache(data.Clean, name => HookNames.TryParse(name, model.Config.NLayers, out var p, out int l) && p == HookPoint.MlpPost && layers.Contains(l),
             new ForwardOptions { Logits = LogitsMode.LastPosition });
-        double clean = data.Metric.FromLogits(cleanRun.Logits!).Average();
-        double corrupt = data.Metric.FromLogits(model.Forward(data.Corrupt, LogitsMode.LastPosition)).Average();
+        float[] clean = data.Metric.FromLogits(cleanRun.Logits!);
+        float[] corrupt = data.Metric.FromLogits(model.Forward(data.Corrupt, LogitsMode.LastPosition));
+        // the engines' normalisation: pairs whose clean and corrupted metric (nearly) agree are left out
+        var used = Enumerable.Range(0, data.Count).Where(b => !PatchingResult.IsDegenerate(clean[b], corrupt[b])).ToArray();
+        double cleanMean = used.Length == 0 ? double.NaN : used.Average(b => clean[b]), corruptMean = used.Length == 0 ? double.NaN : used.Average(b => corrupt[b]);
         var scores = new float[neurons.Count];
         for (int i = 0; i < neurons.Count; i++)
         {
@@ -56,7 +59,8 @@ public static class NeuronPatching
                 for (int r = 0; r < rows; r++) act.Data[r * D + neuron] = cleanPost.Data[r * D + neuron];
             });
             var logits = model.RunWithHooks(data.Corrupt, [hook], new ForwardOptions { Logits = LogitsMode.LastPosition }).Logits!;
-            scores[i] = (float)((data.Metric.FromLogits(logits).Average() - corrupt) / (clean - corrupt));
+            var patched = data.Metric.FromLogits(logits);
+            scores[i] = used.Length == 0 ? float.NaN : (float)((used.Average(b => patched[b]) - corruptMean) / (cleanMean - corruptMean));
         }
         return scores;
     }
