@@ -106,8 +106,8 @@ public static class PatchExperiment
         files.Add(reportPath);
 
         string runJson = Path.Combine(outDir, "run.json");
+        WriteRunJson(runJson, model, weights, prependBos, datasetHash, pairs, batch, options, job, excluded, clock.Elapsed, files);   // lists the others
         files.Add(runJson);
-        WriteRunJson(runJson, model, weights, prependBos, datasetHash, pairs, batch, options, job, excluded, clock.Elapsed, files);
         PatchingJob.DeleteCheckpoint(checkpoint);
         return new PatchExperimentResult(job, files, agreement, notes, warnings, excluded);
     }
