@@ -51,7 +51,7 @@ public class AttributionPatchingTests
             stepped.Set(name, c);
         }
         var corruptLd = AttributionTestModels.LogitDiffs(model, corrupt, Answers, Wrongs, []).Select(v => (float)v).ToArray();
-        var grads = Gpt2Backward.LogitDiffGradients(model, corrupt, corruptCache, Answers, Wrongs, names.Contains);
+        var grads = AttributionTestModels.LogitDiffGradients(model, corrupt, corruptCache, Answers, Wrongs, names.Contains);
         var estimate = AttributionPatching.FromCaches(cfg, sweep, corrupt, stepped, corruptCache, grads, corruptLd);
 
         int positions = sweep.PerPosition ? corrupt.SeqLen : 1, heads = sweep.PerHead ? cfg.NHeads : 1;
@@ -96,8 +96,8 @@ public class AttributionPatchingTests
             var alone = AttributionPatching.Run(model, data.Slice(b, 1), Sweep.All);
             for (int s = 0; s < Sweep.All.Count; s++)
             {
-                Assert.Equal(alone[s].CleanLogitDiff[0], together[s].CleanLogitDiff[b], 4);
-                Assert.Equal(alone[s].CorruptLogitDiff[0], together[s].CorruptLogitDiff[b], 4);
+                Assert.Equal(alone[s].CleanMetric[0], together[s].CleanMetric[b], 4);
+                Assert.Equal(alone[s].CorruptMetric[0], together[s].CorruptMetric[b], 4);
                 var a = alone[s].Patched.Slice(0);
                 var t = together[s].Patched.Slice(b);
                 int perLayerAlone = a.Length / model.Config.NLayers, perLayerTogether = t.Length / model.Config.NLayers;
@@ -122,8 +122,8 @@ public class AttributionPatchingTests
         var (clean, corrupt) = ActivationPatching.Baselines(model, data);
         for (int b = 0; b < 2; b++)
         {
-            Assert.Equal(clean[b], result.CleanLogitDiff[b], 4);
-            Assert.Equal(corrupt[b], result.CorruptLogitDiff[b], 4);
+            Assert.Equal(clean[b], result.CleanMetric[b], 4);
+            Assert.Equal(corrupt[b], result.CorruptMetric[b], 4);
         }
         Assert.Equal([2, model.Config.NLayers, model.Config.NHeads], result.Patched.Shape);
     }

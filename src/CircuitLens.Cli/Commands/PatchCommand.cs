@@ -1,9 +1,11 @@
 // `circuitlens patch`: cache and patch. Runs the clean prompts, caches activations, runs the corrupted
 // prompts with one component patched at a time, and writes raw and normalised maps, CSV, pictures,
-// run.json and report.html into --out. Interrupted runs resume from the last finished chunk.
+// run.json and report.html into --out (the library's PatchExperiment). Reads any pair file (each
+// file's metric: logit-diff, prob-diff, logit-diff-to-max). Interrupted runs resume from the last finished chunk.
 using System.CommandLine;
 using CircuitLens.Patching;
-using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Experiments;
+using CircuitLens.Tasks.Pairs;
 
 namespace CircuitLens.Cli.Commands;
 
@@ -12,7 +14,7 @@ internal static class PatchCommand
     public static Command Create()
     {
         var model = new ModelOptions();
-        var pairs = new Option<string>("--pairs") { Description = "IOI pairs JSONL (clean, corrupt, answer, wrong per line).", Required = true };
+        var pairs = new Option<string>("--pairs") { Description = "Pair file (JSONL): clean, corrupt and the metric's answers per line (IOI rows: answer, wrong; see README for prob-diff and logit-diff-to-max).", Required = true };
         var sweep = new Option<string>("--sweep") { Description = "Comma-separated sweeps: head-z, head-q, head-k, head-v, head-pattern, heads-every, resid-pre, attn-out, mlp-out, block-every, head-z-by-pos.", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true };
         var method = new Option<string>("--method") { Description = "exact (fast exact engine), plain (one full forward per component, the TransformerLens way), attribution (gradient estimate), both (exact + attribution + agreement).", DefaultValueFactory = _ => "exact" };
@@ -27,13 +29,12 @@ internal static class PatchCommand
             if (r.GetValue(chunk) < 1) throw new CircuitLensException("--chunk-size must be at least 1");
             string pairsPath = r.GetValue(pairs)!;
             var m = model.Load(r, ct);
-            var rows = IoiJsonl.Read(pairsPath, m.Tokenizer);
-            if (rows.Count == 0) throw new CircuitLensException($"{pairsPath}: no pairs (the dataset is empty)");
+            var rows = PairFile.Read(pairsPath);
             string outDir = r.GetValue(output)!;
-            PatchStage.Run(m, rows, model.PrependBos(r), outDir, new PatchStageOptions
+            PatchStage.Run(m, rows, model.PrependBos(r), outDir, new PatchExperimentOptions
             {
                 Sweeps = sweeps, Method = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true), ChunkSize = r.GetValue(chunk),
-                Plots = !r.GetValue(noPlots), PairsSource = pairsPath,
+                Plots = !r.GetValue(noPlots),
             }, ct);
             Cli.Stderr.Info($"report: {Path.Combine(outDir, "report.html")}");
             Console.Out.WriteLine(Path.GetFullPath(outDir));

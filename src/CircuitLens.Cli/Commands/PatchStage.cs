@@ -1,157 +1,18 @@
-// The cache-and-patch stage shared by `circuitlens patch` and `circuitlens ioi`: runs the sweeps
-// (resumable by chunk), writes the arrays, pictures, run.json and report.html into one directory.
-using System.Diagnostics;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using CircuitLens.Hooks;
+// The CLI face of the library's PatchExperiment: shows its progress and prints its notes on stderr.
+// No experiment logic lives here.
 using CircuitLens.Model;
 using CircuitLens.Patching;
-using CircuitLens.Reports;
-using CircuitLens.Tasks.Ioi;
-using CircuitLens.Tensors;
+using CircuitLens.Tasks.Experiments;
+using CircuitLens.Tasks.Pairs;
 
 namespace CircuitLens.Cli.Commands;
 
-internal sealed record PatchStageOptions
-{
-    public required IReadOnlyList<Sweep> Sweeps { get; init; }
-    public PatchingMethod Method { get; init; } = PatchingMethod.Exact;
-    public int ChunkSize { get; init; } = 25;
-    public bool Plots { get; init; } = true;
-    public string PairsSource { get; init; } = "pairs";
-    public IReadOnlyList<(string Heading, string[] Header, IReadOnlyList<string[]> Rows)> ExtraTables { get; init; } = [];
-    public IReadOnlyList<(string Key, string Value)> ExtraInfo { get; init; } = [];
-}
-
 internal static class PatchStage
 {
-    public static PatchingJobResult Run(HookedTransformer model, IReadOnlyList<IoiPair> pairs, bool prependBos, string outDir, PatchStageOptions options, CancellationToken ct)
+    public static PatchExperimentResult Run(HookedTransformer model, PairSet pairs, bool prependBos, string outDir, PatchExperimentOptions options, CancellationToken ct)
     {
-        var clock = Stopwatch.StartNew();
-        var tokenized = new IoiTokenizedPairs(model, pairs, prependBos, options.PairsSource);
-        var batch = tokenized.ToPatchingBatch(options.PairsSource);
-        string datasetHash = DatasetHash(pairs);
-        string fingerprint = $"model={model.Config.ModelName};params={model.Weights.ParameterCount};bos={prependBos};data={datasetHash};sweeps={string.Join(',', options.Sweeps.Select(s => s.Name))};method={options.Method};chunk={options.ChunkSize}";
-        Directory.CreateDirectory(outDir);
-        string checkpoint = Path.Combine(outDir, ".checkpoint");
-        var job = ProgressDisplay.Run($"patching {pairs.Count} pairs", progress => PatchingJob.Run(model, batch, new PatchingJobOptions
-        {
-            Sweeps = options.Sweeps, Method = options.Method, ChunkSize = options.ChunkSize, CheckpointDir = checkpoint, Fingerprint = fingerprint,
-        }, progress, ct));
-        if (job.ResumedChunks > 0) Cli.Stderr.Info($"resumed {job.ResumedChunks} finished chunk(s) from {checkpoint}");
-
-        var files = new List<string>();
-        var primary = job.Exact.Count > 0 ? job.Exact : job.Attribution;
-        files.AddRange(PatchingOutputs.Write(outDir, primary));
-        IReadOnlyList<SweepAgreement> agreement = [];
-        if (job.Exact.Count > 0 && job.Attribution.Count > 0)
-        {
-            files.AddRange(PatchingOutputs.Write(Path.Combine(outDir, "attribution"), job.Attribution));
-            agreement = PatchingAgreement.Compare(job.Exact, job.Attribution);
-            string path = Path.Combine(outDir, "agreement.json");
-            AtomicFile.WriteAllText(path, JsonSerializer.Serialize(agreement, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
-            files.Add(path);
-            foreach (var a in agreement) Cli.Stderr.Info($"{a.Sweep}: exact vs attribution correlation {a.PerExampleCorrelation:F3} (per example), {a.MeanMapCorrelation:F3} (mean map)");
-        }
-
-        var context = new PatchingFigureContext(model.Config.ModelName, prependBos, pairs.Count, options.Method.ToString().ToLowerInvariant(),
-            PositionLabels(model, tokenized), MarkIoiHeads: true);
-        if (options.Plots)
-        {
-            files.AddRange(PatchingFigures.WriteAll(outDir, primary, context with { Method = job.Exact.Count > 0 ? context.Method : "attribution" }));
-            if (job.Exact.Count > 0 && job.Attribution.Count > 0)
-                files.AddRange(PatchingFigures.WriteAll(Path.Combine(outDir, "attribution"), job.Attribution, context with { Method = "attribution" }));
-        }
-
-        var info = new List<(string, string)>
-        {
-            ("model", model.Config.ModelName), ("prepend BOS", prependBos ? "yes" : "no"), ("pairs", pairs.Count.ToString()),
-            ("method", options.Method.ToString().ToLowerInvariant()), ("sweeps", string.Join(", ", options.Sweeps.Select(s => s.Name))),
-            ("exact patching time", $"{job.ExactTime.TotalSeconds:F1} s"), ("attribution time", $"{job.AttributionTime.TotalSeconds:F2} s"),
-        };
-        info.AddRange(options.ExtraInfo);
-        string reportPath = Path.Combine(outDir, "report.html");
-        PatchingReport.Save(reportPath, new PatchingReportInput
-        {
-            Title = $"CircuitLens · activation patching · {model.Config.ModelName}",
-            Context = context, RunInfo = info, Tables = options.ExtraTables,
-            Results = job.Exact, Attribution = job.Attribution, Agreement = agreement,
-            Attention = TopHeadAttention(model, tokenized, primary),
-        });
-        files.Add(reportPath);
-
-        WriteRunJson(Path.Combine(outDir, "run.json"), model, prependBos, datasetHash, pairs.Count, options, job, clock.Elapsed, files);
-        Directory.Delete(checkpoint, recursive: true);
-        return job;
-    }
-
-    // Token labels for position maps: meaningful only when every pair has the same length (one template).
-    private static string[]? PositionLabels(HookedTransformer model, IoiTokenizedPairs pairs)
-    {
-        int len = pairs.Clean[0].Length;
-        if (pairs.Clean.Any(c => c.Length != len)) return null;
-        return pairs.Clean[0].Select((id, i) => $"{i}:{model.Tokenizer.TokenToString(id)}").ToArray();
-    }
-
-    // The attention patterns (clean run of example 1) of the 3 strongest positive and 3 strongest negative heads.
-    private static IReadOnlyList<AttentionExample> TopHeadAttention(HookedTransformer model, IoiTokenizedPairs pairs, IReadOnlyList<PatchingResult> results)
-    {
-        if (results.FirstOrDefault(r => r.Sweep == Sweep.HeadZ) is not { } z) return [];
-        var ranked = PatchingReport.TopHeads(z, model.Config.NLayers * model.Config.NHeads);
-        var chosen = ranked.Where(h => h.Score > 0).Take(3).Concat(ranked.Where(h => h.Score < 0).Take(3)).ToList();
-        var tokens = pairs.Clean[0];
-        var layers = chosen.Select(h => h.Layer).ToHashSet();
-        var (_, cache) = model.RunWithCache(TokenBatch.Single(tokens), name => name.EndsWith("attn.hook_pattern") && layers.Contains(int.Parse(name.Split('.')[1])),
-            new ForwardOptions { Logits = LogitsMode.None });
-        var labels = tokens.Select(id => model.Tokenizer.TokenToString(id)).ToArray();
-        return chosen.Select(h =>
-        {
-            var pattern = cache[HookPoint.Pattern, h.Layer];
-            int T = tokens.Length;
-            var values = new float[T, T];
-            for (int q = 0; q < T; q++) for (int k = 0; k < T; k++) values[q, k] = pattern[0, h.HeadIndex, q, k];
-            return new AttentionExample($"{h.Head} ({h.Score:+0.00;-0.00})", values, labels, pairs.Pairs[0].Clean);
-        }).ToList();
-    }
-
-    public static string DatasetHash(IReadOnlyList<IoiPair> pairs)
-    {
-        var sb = new StringBuilder();
-        foreach (var p in pairs) sb.Append(IoiJsonl.ToJsonLine(p)).Append('\n');
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
-    }
-
-    private static void WriteRunJson(string path, HookedTransformer model, bool bos, string datasetHash, int pairs, PatchStageOptions options,
-        PatchingJobResult job, TimeSpan total, List<string> files)
-    {
-        var cfg = model.Config;
-        var json = new JsonObject
-        {
-            ["tool"] = "circuitlens",
-            ["version"] = typeof(PatchStage).Assembly.GetName().Version?.ToString(),
-            ["created_utc"] = DateTime.UtcNow.ToString("O"),
-            ["model"] = new JsonObject { ["name"] = cfg.ModelName, ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp, ["vocab_size"] = cfg.VocabSize, ["parameters"] = model.Weights.ParameterCount },
-            ["prepend_bos"] = bos,
-            ["dataset"] = new JsonObject { ["source"] = options.PairsSource, ["sha256"] = datasetHash, ["pairs"] = pairs },
-            ["metric"] = "logit(answer) - logit(wrong) at the last position",
-            ["normalization"] = new JsonObject
-            {
-                ["per_example"] = "<sweep>_normalized.npy = (patched_b - corrupt_b) / (clean_b - corrupt_b)",
-                ["batch_mean"] = "<sweep>_normalized_mean.npy = (mean patched - mean corrupt) / (mean clean - mean corrupt) (TransformerLens form; maps show this)",
-                ["positions"] = "position axes index each pair's real tokens (BOS included when prepended); NaN past a pair's length",
-            },
-            ["method"] = options.Method.ToString().ToLowerInvariant(),
-            ["sweeps"] = new JsonArray(options.Sweeps.Select(s => (JsonNode)JsonValue.Create(s.Name)!).ToArray()),
-            ["chunk_size"] = options.ChunkSize,
-            ["mean_clean_logit_diff"] = job.CleanLogitDiff.Average(),
-            ["mean_corrupt_logit_diff"] = job.CorruptLogitDiff.Average(),
-            ["timings_seconds"] = new JsonObject { ["exact"] = job.ExactTime.TotalSeconds, ["attribution"] = job.AttributionTime.TotalSeconds, ["total"] = total.TotalSeconds },
-            ["resumed_chunks"] = job.ResumedChunks,
-            ["environment"] = new JsonObject { ["dotnet"] = Environment.Version.ToString(), ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription, ["cores"] = Environment.ProcessorCount, ["gemm_threads"] = Gemm.MaxThreads },
-            ["files"] = new JsonArray(files.Select(f => (JsonNode)JsonValue.Create(Path.GetFileName(Path.GetDirectoryName(f)) == "attribution" ? "attribution/" + Path.GetFileName(f) : Path.GetFileName(f))!).ToArray()),
-        };
-        AtomicFile.WriteAllText(path, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        var result = ProgressDisplay.Run($"patching {pairs.Count} pairs", progress => PatchExperiment.Run(model, pairs, prependBos, outDir, options, progress, ct));
+        foreach (var note in result.Notes) Cli.Stderr.Info(note);
+        return result;
     }
 }

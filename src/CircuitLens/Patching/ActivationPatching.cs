@@ -10,12 +10,13 @@ namespace CircuitLens.Patching;
 
 public static class ActivationPatching
 {
-    /// <summary>Clean and corrupted logit differences (one forward each, last position only).</summary>
+    /// <summary>The metric on the clean and on the corrupted prompts (one forward each, last position only).</summary>
     public static (float[] Clean, float[] Corrupt) Baselines(HookedTransformer model, PatchingBatch data)
     {
+        data.Metric.Targets.CheckVocabulary(model.Config.VocabSize);
         var clean = model.Forward(data.Clean, LogitsMode.LastPosition);
         var corrupt = model.Forward(data.Corrupt, LogitsMode.LastPosition);
-        return (LogitDiff.Compute(clean, data.AnswerIds, data.WrongIds), LogitDiff.Compute(corrupt, data.AnswerIds, data.WrongIds));
+        return (data.Metric.FromLogits(clean), data.Metric.FromLogits(corrupt));
     }
 
     public static PatchingResult Run(HookedTransformer model, PatchingBatch data, Sweep sweep,
@@ -47,7 +48,7 @@ public static class ActivationPatching
                     int p = sweep.PerPosition ? pos : -1, h = sweep.PerHead ? head : -1;
                     var hook = new NamedHook(HookNames.Name(sweep.Point, layer), (act, _) => CopyComponent(act, clean, sweep.Point, data, p, h));
                     var logits = model.Run(data.Corrupt, new ForwardOptions { Logits = LogitsMode.LastPosition }, [hook]).Logits!;
-                    var ld = LogitDiff.Compute(logits, data.AnswerIds, data.WrongIds);
+                    var ld = data.Metric.FromLogits(logits);
                     for (int b = 0; b < B; b++)
                     {
                         bool exists = p < 0 || p < data.Length(b);
@@ -63,7 +64,7 @@ public static class ActivationPatching
                 }
             }
         }
-        return new PatchingResult(sweep, patched, cleanLd, corruptLd);
+        return new PatchingResult(sweep, patched, cleanLd, corruptLd, data.Metric.Name);
     }
 
     // Overwrites, for every example, the component (head h and/or real position p; -1 = all) with the clean value.

@@ -1,11 +1,12 @@
 // Attribution patching (Nanda): a first-order estimate of activation-patching sweeps, all at once,
-//   patched LD ≈ LD_corrupt + Σ (clean_act − corrupt_act) · ∂LD/∂act, the gradient taken on the corrupted run,
+//   patched M ≈ M_corrupt + Σ (clean_act − corrupt_act) · ∂M/∂act, the gradient taken on the corrupted run,
+// M the batch's metric (its gradient at the final residual seeds the model's backward pass),
 // from a corrupted forward pass, a clean one and a backward pass per chunk of pairs. Causal attention makes
 // most of that work unnecessary: before a pair's first differing token both runs are identical (Δact = 0,
 // so those attributions are exactly 0), so the clean run and the backward pass cover only the rows from
 // there on (the clean run reads the earlier keys/values from the corrupted run), and no run computes pads
 // (SuffixRunner stacks each pair's real rows).
-// Results are raw "patched logit difference" estimates in the exact sweeps' PatchingResult layout, so
+// Results are raw "patched metric" estimates in the exact sweeps' PatchingResult layout, so
 // the two compare directly. It runs no exact patching; it is only as good as the linear approximation
 // (weak on the residual stream, MLP0 and saturated attention).
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -27,6 +28,7 @@ public static class AttributionPatching
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         if (sweeps.Count == 0) throw new CircuitLensException("no sweep given");
         var cfg = model.Config;
+        data.Metric.Targets.CheckVocabulary(cfg.VocabSize);
         int total = data.Count;
         var outputs = sweeps.Select(s => Allocate(cfg, s, total, data.SeqLen)).ToArray();
         var cleanLd = new float[total];
@@ -39,7 +41,7 @@ public static class AttributionPatching
         for (int start = 0; start < total; start += chunkSize)
         {
             var pairs = order[start..Math.Min(start + chunkSize, total)];
-            var chunk = pairs.Length == total && chunkSize >= total ? data : Pick(data, pairs);
+            var chunk = pairs.Length == total && chunkSize >= total ? data : data.Pick(pairs);
             // the corrupted run of every real token, then the clean run from each pair's first difference on: the
             // activations before it are the same in both runs (earlier keys and values come from the corrupted run),
             // so no gradient is needed there either
@@ -49,12 +51,13 @@ public static class AttributionPatching
             var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains, compact: true);
             for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
 
-            var grads = Gpt2Backward.LogitDiffGradientRows(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains, first);
+            var dFinal = chunk.Metric.FinalResidualGradient(model.Weights, corruptCache[HookPoint.ResidPost, cfg.NLayers - 1]);
+            var grads = Gpt2Backward.GradientRows(model, chunk.Corrupt, corruptCache, dFinal, needed.Contains, first);
             var rows = RowLayout.Compact(first, chunk.SeqLen);
             for (int i = 0; i < sweeps.Count; i++)
                 Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, cleanCache, rows, corruptCache, grads, rows, chunkCorruptLd, first);
         }
-        return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd)).ToList();
+        return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd, data.Metric.Name)).ToList();
     }
 
     public static PatchingResult Run(HookedTransformer model, PatchingBatch data, Sweep sweep, int chunkSize = 128) =>
@@ -151,10 +154,6 @@ public static class AttributionPatching
     private static int[] FirstDifferingRows(PatchingBatch chunk) =>
         Enumerable.Range(0, chunk.Count).Select(b => Math.Min(chunk.PadLeft(b) + chunk.FirstDifference[b], chunk.SeqLen - 1)).ToArray();
 
-    // the given pairs as their own batch, padded to their own longest pair
-    private static PatchingBatch Pick(PatchingBatch data, int[] pairs) => new(
-        pairs.Select(i => data.Clean.Row(i).ToArray()).ToList(), pairs.Select(i => data.Corrupt.Row(i).ToArray()).ToList(),
-        pairs.Select(i => data.AnswerIds[i]).ToArray(), pairs.Select(i => data.WrongIds[i]).ToArray());
 
     private static Tensor Allocate(Gpt2Config cfg, Sweep sweep, int batchSize, int positions)
     {

@@ -1,8 +1,9 @@
 // The fast exact activation-patching engine. Same numbers as ActivationPatching (tested), far less
 // work: each patched run starts at the patched layer from the cached corrupted residual stream,
 // recomputes only positions from the first one the patch can change (earlier keys/values come from
-// the corrupted cache), batches all heads × pairs of a layer into large matrix products, and reads
-// the metric from two vocabulary rows instead of the full unembedding.
+// the corrupted cache), batches all heads × pairs of a layer into large matrix products, and hands
+// the batch's metric only each variant's final residual row (logit-diff needs two vocabulary rows of
+// it; prob-diff one GEMM of those rows against the unembedding).
 using CircuitLens.Hooks;
 using CircuitLens.Model;
 using CircuitLens.Tensors;
@@ -27,6 +28,7 @@ public static class FastActivationPatching
         FastPatchingOptions? options = null, IProgress<PatchingProgress>? progress = null, CancellationToken ct = default)
     {
         options ??= new FastPatchingOptions();
+        data.Metric.Targets.CheckVocabulary(model.Config.VocabSize);
         int L = model.Config.NLayers;
         var cleanPoints = sweeps.Select(s => s.Point).ToHashSet();
         var corruptPoints = new HashSet<HookPoint> { HookPoint.ResidPre, HookPoint.K, HookPoint.V };
@@ -37,12 +39,12 @@ public static class FastActivationPatching
             if (s.Point == HookPoint.AttnOut) corruptPoints.Add(HookPoint.AttnOut);
             if (s.Point == HookPoint.MlpOut) { corruptPoints.Add(HookPoint.MlpOut); corruptPoints.Add(HookPoint.ResidMid); }
         }
-        // no unembedding: the metric needs two vocabulary rows, not the (V,C) product (nor its packed copy in memory)
+        // no unembedding here: the metric reads the final residual rows it needs
         var noLogits = new ForwardOptions { Logits = LogitsMode.None };
         var (cleanRun, cleanCache) = model.RunWithCache(data.Clean, Filter(cleanPoints, L), noLogits);
         var (corruptRun, corruptCache) = model.RunWithCache(data.Corrupt, Filter(corruptPoints, L), noLogits);
-        var cleanLd = LogitDiff.FromFinalResidual(model.Weights, cleanRun.Residual, data.AnswerIds, data.WrongIds);
-        var corruptLd = LogitDiff.FromFinalResidual(model.Weights, corruptRun.Residual, data.AnswerIds, data.WrongIds);
+        var cleanLd = data.Metric.FromFinalResidual(model.Weights, cleanRun.Residual);
+        var corruptLd = data.Metric.FromFinalResidual(model.Weights, corruptRun.Residual);
 
         var runner = new SuffixRunner(model.Weights, data, corruptCache);
         var plans = sweeps.Select(s => new SweepPlan(s, data, model.Config)).ToList();
@@ -69,7 +71,7 @@ public static class FastActivationPatching
                     start = end;
                 }
             }
-            results.Add(new PatchingResult(plan.Sweep, patched, cleanLd, corruptLd));
+            results.Add(new PatchingResult(plan.Sweep, patched, cleanLd, corruptLd, data.Metric.Name));
         }
         return results;
     }

@@ -32,7 +32,7 @@ public class FastPatchingEquivalenceTests
         var plain = ActivationPatching.Run(Model, data, s);
         var fast = FastActivationPatching.Run(Model, data, s, new FastPatchingOptions { MaxRowsPerRun = 16 });
         TensorAssert.Close(plain.Patched, fast.Patched, sweep);
-        TensorAssert.Close(plain.CleanLogitDiff, fast.CleanLogitDiff, "clean logit diff");
+        TensorAssert.Close(plain.CleanMetric, fast.CleanMetric, "clean logit diff");
     }
 
     [Fact]
@@ -60,7 +60,7 @@ public class FastPatchingEquivalenceTests
         var result = FastActivationPatching.Run(Model, data, Sweep.HeadZ);
         for (int l = 0; l < 3; l++)
             for (int h = 0; h < 4; h++)
-                Assert.Equal(result.CorruptLogitDiff[3], result.Patched[3, l, h]);
+                Assert.Equal(result.CorruptMetric[3], result.Patched[3, l, h]);
     }
 
     [Fact]
