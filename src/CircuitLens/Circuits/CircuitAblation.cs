@@ -9,6 +9,7 @@
 using CircuitLens.Hooks;
 using CircuitLens.Model;
 using CircuitLens.Patching;
+using CircuitLens.Patching.Metrics;
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Circuits;
@@ -19,7 +20,6 @@ public sealed class CircuitAblation
 {
     private readonly HookedTransformer _model;
     private readonly PatchingBatch _data;
-    private readonly CircuitMetric _metric;
     private readonly Tensor[] _z, _mlp;   // per layer, aligned with the clean batch: (B,T,NH,HS) and (B,T,C)
     private readonly Dictionary<CircuitPositions, bool[][]> _resolved = new(ReferenceEqualityComparer.Instance);
 
@@ -33,7 +33,6 @@ public sealed class CircuitAblation
         IReadOnlyList<string?>? referenceGroups = null, IReadOnlyList<string?>? pairGroups = null, int seed = 0)
     {
         _model = model; _data = data; Kind = kind;
-        _metric = new CircuitMetric(model.Weights, data);
         var cfg = model.Config;
         int B = data.Count, T = data.SeqLen, L = cfg.NLayers;
         _z = new Tensor[L]; _mlp = new Tensor[L];
@@ -130,7 +129,7 @@ public sealed class CircuitAblation
             }
         }
         var logits = _model.Run(_data.Clean, new ForwardOptions { Logits = LogitsMode.LastPosition }, hooks).Logits!;
-        return _metric.FromLogits(logits);
+        return _data.Metric.FromLogits(logits);
     }
 
     /// <summary>F: the mean metric over the pairs.</summary>
@@ -140,8 +139,9 @@ public sealed class CircuitAblation
     {
         if (_resolved.TryGetValue(positions, out var done)) return done;
         var result = new bool[_data.Count][];
+        var ioi = _data.Metric as LogitDiffMetric;   // IOI roles: IO = the answer, S = the wrong token
         for (int b = 0; b < _data.Count; b++)
-            result[b] = positions.Resolve(_data.Clean.Row(b), _data.AnswerIds[b], _data.WrongIds[b], $"pair {b + 1}");
+            result[b] = positions.Resolve(_data.Clean.Row(b), ioi?.AnswerIds[b] ?? -1, ioi?.WrongIds[b] ?? -1, $"pair {b + 1}");
         return _resolved[positions] = result;
     }
 }

@@ -66,6 +66,7 @@ public sealed class CircuitPositions
 
     private static int Occurrence(ReadOnlySpan<int> ids, int token, int which, string role, string where)
     {
+        if (token < 0) throw new CircuitLensException($"{where}: IOI positions (io, s1, s1+1, s2) need logit-diff pairs (answer = IO, wrong = S)");
         for (int i = 0, seen = 0; i < ids.Length; i++)
             if (ids[i] == token && seen++ == which) return i;
         throw new CircuitLensException($"{where}: the prompt has no {(which == 0 ? "first" : "second")} occurrence of the {role} token (needed by an IOI position)");

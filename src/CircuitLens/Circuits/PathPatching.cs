@@ -8,10 +8,12 @@
 //               clean ones, so step 1 is per-position: only the MLPs on the rows the sender changed
 //               (the last position for the logits; positions from the first differing token for head
 //               receivers) are recomputed, all senders of a layer stacked into large GEMMs.
-// Senders at or above the earliest receiver's layer have no path: NaN.
+// Senders at or above the earliest receiver's layer have no path: NaN. The metric is the batch's
+// (logit-diff, prob-diff, logit-diff-to-max), read from final-residual rows or logits.
 using CircuitLens.Hooks;
 using CircuitLens.Model;
 using CircuitLens.Patching;
+using CircuitLens.Patching.Metrics;
 using CircuitLens.Tensors;
 using CircuitLens.Tensors.Kernels;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -28,7 +30,7 @@ public static class PathPatching
     {
         var cfg = model.Config;
         int B = data.Count, L = cfg.NLayers, H = cfg.NHeads;
-        var metric = new CircuitMetric(model.Weights, data);
+        var metric = data.Metric;
         var last = new ForwardOptions { Logits = LogitsMode.LastPosition };
         var (cleanRun, clean) = model.RunWithCache(data.Clean, Points(L, HookPoint.Z), last);
         var (corruptRun, corrupt) = model.RunWithCache(data.Corrupt, Points(L, HookPoint.Z), last);
@@ -67,7 +69,7 @@ public static class PathPatching
                 for (int b = 0; b < B; b++) patched[b, l, h] = m[b];
                 progress?.Report(new PatchingProgress(ProgressName, ++done, total));
             }
-        return new PathPatchingResult(receivers, patched, cleanM, corruptM);
+        return new PathPatchingResult(receivers, patched, cleanM, corruptM, metric.Name);
     }
 
     // Every layer from the sender's on: all heads' z ← clean, then the sender's z ← source.
@@ -95,12 +97,12 @@ public static class PathPatching
     {
         var cfg = model.Config;
         int B = data.Count, L = cfg.NLayers, H = cfg.NHeads, T = data.SeqLen;
-        var metric = new CircuitMetric(model.Weights, data);
+        var metric = data.Metric;
         var none = new ForwardOptions { Logits = LogitsMode.None };
         var (cleanRun, clean) = model.RunWithCache(data.Clean, Points(L, HookPoint.ResidPre, HookPoint.ResidMid, HookPoint.AttnOut, HookPoint.Z), none);
         var (corruptRun, corrupt) = model.RunWithCache(data.Corrupt, Points(L, HookPoint.Z), none);
-        var cleanM = metric.FromFinalResidual(cleanRun.Residual);
-        var corruptM = metric.FromFinalResidual(corruptRun.Residual);
+        var cleanM = metric.FromFinalResidual(model.Weights, cleanRun.Residual);
+        var corruptM = metric.FromFinalResidual(model.Weights, corruptRun.Residual);
 
         // the rows a sender can change: the last position (logits) or every position from the first difference (heads)
         var rowStart = new int[B];
@@ -127,9 +129,10 @@ public static class PathPatching
                 if (receivers.IsLogits)
                 {
                     rows.RunMlpsFrom(l, L, clean, rowStart, rowOffset, rowsPerHead, null);
+                    var values = rows.Metric(metric, nh, B, rowsPerHead, rowOffset);
                     for (int i = 0; i < nh; i++)
                         for (int b = 0; b < B; b++)
-                            patched[b, l, h0 + i] = changed[i, b] ? metric.FromFinalResidual(b, rows.Row(i * rowsPerHead + rowOffset[b])) : cleanM[b];
+                            patched[b, l, h0 + i] = changed[i, b] ? values[i * B + b] : cleanM[b];
                 }
                 else
                 {
@@ -146,12 +149,12 @@ public static class PathPatching
                 done += nh;
                 progress?.Report(new PatchingProgress(ProgressName, done, total));
             }
-        return new PathPatchingResult(receivers, patched, cleanM, corruptM);
+        return new PathPatchingResult(receivers, patched, cleanM, corruptM, metric.Name);
     }
 
     // A clean run from the earliest receiver's layer with only the receivers' inputs replaced (rows of sender i).
     private static float[] Step2(HookedTransformer model, PatchingBatch data, PathReceivers receivers, ActivationCache clean,
-        Dictionary<ReceiverInput, float[]> recorded, int senderRow0, int[] rowStart, int[] rowOffset, bool[,] changed, int sender, CircuitMetric metric)
+        Dictionary<ReceiverInput, float[]> recorded, int senderRow0, int[] rowStart, int[] rowOffset, bool[,] changed, int sender, PatchingMetric metric)
     {
         int D = model.Config.DHead, first = receivers.Layers[0], B = data.Count;
         if (!Enumerable.Range(0, B).Any(b => changed[sender, b])) return new float[B];
@@ -166,7 +169,7 @@ public static class PathPatching
             }
         }));
         var run = model.Run(data.Clean, new ForwardOptions { StartAtLayer = first, StartResidual = clean[HookPoint.ResidPre, first], Logits = LogitsMode.None }, hooks);
-        return metric.FromFinalResidual(run.Residual);
+        return metric.FromFinalResidual(model.Weights, run.Residual);
     }
 
     private static Func<string, bool> Points(int nLayers, params HookPoint[] points) =>
@@ -186,7 +189,22 @@ public static class PathPatching
         private float[] _x = [], _ln = [], _centered = [], _scale = [], _wide = [], _wide2 = [], _out = [], _delta = [];
         private int _rows;
 
-        public ReadOnlySpan<float> Row(int r) => _x.AsSpan(r * _cfg.DModel, _cfg.DModel);
+        // the metric of each (sender i, pair b) from its row at offset rowOffset[b] (the last position), as values[i·B + b]
+        public float[] Metric(PatchingMetric metric, int senders, int B, int rowsPerHead, int[] rowOffset)
+        {
+            int C = _cfg.DModel;
+            var pairs = new int[senders * B];
+            var last = new float[senders * B * C];
+            for (int i = 0; i < senders; i++)
+                for (int b = 0; b < B; b++)
+                {
+                    pairs[i * B + b] = b;
+                    _x.AsSpan((i * rowsPerHead + rowOffset[b]) * C, C).CopyTo(last.AsSpan((i * B + b) * C, C));
+                }
+            var values = new float[senders * B];
+            metric.Evaluate(w, pairs, last, values);
+            return values;
+        }
 
         // x = clean resid_mid of the sender layer + (z_source − z_clean)·W_O of each sender; changed[i, b]: sender i moved pair b at all
         public bool[,] Start(IReadOnlyList<HeadId> senders, ActivationCache clean, ActivationCache source, int[] rowStart, int[] rowOffset, int rowsPerHead, int T)

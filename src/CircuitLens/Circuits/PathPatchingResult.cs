@@ -14,9 +14,12 @@ public sealed class PathPatchingResult
     public float[] Clean { get; }
     public float[] Corrupt { get; }
 
-    public PathPatchingResult(PathReceivers receivers, Tensor patched, float[] clean, float[] corrupt)
+    /// <summary>The metric's name ("logit-diff", …).</summary>
+    public string Metric { get; }
+
+    public PathPatchingResult(PathReceivers receivers, Tensor patched, float[] clean, float[] corrupt, string metric)
     {
-        Receivers = receivers; Patched = patched; Clean = clean; Corrupt = corrupt;
+        Receivers = receivers; Patched = patched; Clean = clean; Corrupt = corrupt; Metric = metric;
     }
 
     public int BatchSize => Patched.Dim(0);

@@ -77,7 +77,7 @@ public class CircuitAblationTests
         var data = CircuitFixtures.Batch();
         var zeroed = new CircuitAblation(TinyGpt2.Model, data, AblationKind.Zero).Evaluate(new Circuit("none", []));
         var hooks = Enumerable.Range(0, 3).Select(l => new CircuitLens.Hooks.NamedHook($"blocks.{l}.attn.hook_z", (act, _) => act.Span.Clear()));
-        var direct = LogitDiff.Compute(TinyGpt2.Model.RunWithHooks(data.Clean, hooks, new() { Logits = CircuitLens.Model.LogitsMode.LastPosition }).Logits!, data.AnswerIds, data.WrongIds);
+        var direct = data.Metric.FromLogits(TinyGpt2.Model.RunWithHooks(data.Clean, hooks, new() { Logits = CircuitLens.Model.LogitsMode.LastPosition }).Logits!);
         Assert.Equal(direct, zeroed);
     }
 

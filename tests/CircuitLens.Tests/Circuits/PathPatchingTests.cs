@@ -71,6 +71,22 @@ public class PathPatchingTests
         }
     }
 
+    [Theory, InlineData("prob_diff"), InlineData("logit_diff_to_max")]
+    public void FastEngineAgreesWithPlainUnderOtherMetrics(string metric)
+    {
+        var pairs = CircuitLens.Tasks.Pairs.PairFile.Read(TinyGpt2.Expected("metrics", metric, "pairs.jsonl"));
+        var data = pairs.Tokenize(TinyGpt2.Model, prependBos: false).ToPatchingBatch();
+        foreach (var spec in new[] { "logits", "2.1:q,1.3:v" })
+        {
+            var receivers = PathReceivers.Parse(spec, 3, 4);
+            var plain = PathPatching.RunPlain(TinyGpt2.Model, data, receivers);
+            var fast = PathPatching.Run(TinyGpt2.Model, data, receivers);
+            Assert.Equal(data.Metric.Name, fast.Metric);
+            TensorAssert.Close(plain.Patched, fast.Patched, $"{metric} {spec}", atol: 1e-6, rtol: 1e-3);
+            TensorAssert.Close(NpyFile.Read(TinyGpt2.Expected("metrics", metric, "clean_metric.npy")).Data, fast.Clean, "clean", atol: 1e-6, rtol: 1e-3);
+        }
+    }
+
     [Theory]
     [InlineData("9.9", "needs its input")]
     [InlineData("1.1:x", "is not q, k or v")]

@@ -7,7 +7,7 @@ using CircuitLens.Circuits;
 using CircuitLens.Model;
 using CircuitLens.Patching;
 using CircuitLens.Reports;
-using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Tasks.Circuits;
@@ -38,15 +38,15 @@ public static class PathPatchTask
     /// <summary>Target = the pairs' clean prompts; source = their corrupted prompts or the --source rows (one per pair, same token length).</summary>
     public static PatchingBatch LoadBatch(HookedTransformer model, string pairsPath, string? sourcePath, bool prependBos)
     {
-        var pairs = IoiJsonl.Read(pairsPath, model.Tokenizer);
+        var pairs = PairFile.Read(pairsPath);
         if (sourcePath is not null)
         {
             var source = PromptRows.Read(sourcePath, "prompt", "corrupt");
             if (source.Count != pairs.Count)
                 throw new CircuitLensException($"{sourcePath}: {source.Count} source rows but {pairsPath} has {pairs.Count} pairs; give one source prompt per pair");
-            pairs = pairs.Select((p, i) => p with { Corrupt = source[i].Prompt }).ToList();
+            pairs = new PairSet(pairs.Source, pairs.Rows.Select((p, i) => p with { Corrupt = source[i].Prompt, CorruptIds = null }).ToList());
         }
-        return new IoiTokenizedPairs(model, pairs, prependBos, pairsPath).ToPatchingBatch(sourcePath is null ? pairsPath : $"{pairsPath} + {sourcePath}");
+        return pairs.Tokenize(model, prependBos).ToPatchingBatch();
     }
 
     public static void Write(string outDir, PathPatchingResult result, string modelName, PathPatchOptions options)
@@ -67,7 +67,7 @@ public static class PathPatchTask
         var info = new
         {
             model = modelName, receivers = result.Receivers.ToString(), pairs = options.PairsPath, source = options.SourcePath ?? "corrupt prompts of the pairs",
-            prepend_bos = options.PrependBos, metric = "logit_diff", engine = options.Plain ? "plain" : "fast", pair_count = result.BatchSize,
+            prepend_bos = options.PrependBos, metric = result.Metric, engine = options.Plain ? "plain" : "fast", pair_count = result.BatchSize,
             normalization = "(patched - clean) / (clean - corrupt); normalized_mean uses batch means",
             clean_metric_mean = result.Clean.Average(), corrupt_metric_mean = result.Corrupt.Average(),
             senders_by_effect = senders.OrderByDescending(s => Math.Abs(s.Value)).Select(s => new { head = s.Head, normalized_mean = s.Value }).ToList(),
