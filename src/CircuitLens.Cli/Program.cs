@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(IoiCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PathPatchCommand.Create());
+        root.Subcommands.Add(CircuitCommand.Create());
 
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
