@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PathPatchCommand.Create());
         root.Subcommands.Add(CircuitCommand.Create());
+        root.Subcommands.Add(HeadsCommand.Create());
 
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
