@@ -1,0 +1,58 @@
+// `circuitlens toy` end to end: the written checkpoint loads, `heads detect` on it ranks the planted
+// heads first, and truth.json is a circuit file `circuit check` accepts (the planted circuit is faithful).
+using System.Text.Json;
+using CircuitLens.Tensors;
+
+namespace CircuitLens.Tests.Cli;
+
+[Collection(ConsoleCollection.Name)]
+public sealed class ToyCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("circuitlens-clitoy-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void InductionToyIsDetectedAndItsTruthChecks()
+    {
+        string toy = Path.Combine(_dir, "toy");
+        var made = CliRunner.Run(["toy", "induction", "--out", toy]);
+        Assert.True(made.Exit == 0, made.ToString());
+        Assert.True(File.Exists(Path.Combine(toy, "model", "config.json")) && File.Exists(Path.Combine(toy, "model", "model.safetensors")));
+        using (var truth = JsonDocument.Parse(File.ReadAllText(Path.Combine(toy, "truth.json"))))
+        {
+            Assert.Equal(["0.0", "1.0"], truth.RootElement.GetProperty("heads").EnumerateArray().Select(h => h.GetProperty("head").GetString()));
+            Assert.Equal(2, truth.RootElement.GetProperty("edges").GetArrayLength());
+        }
+
+        string detect = Path.Combine(_dir, "detect");
+        var d = CliRunner.Run(["heads", "detect", "--model", Path.Combine(toy, "model"), "--n", "4", "--length", "12", "--no-plots", "--out", detect]);
+        Assert.True(d.Exit == 0, d.ToString());
+        Assert.Contains("previous_token\ttop head 0.0", d.Stdout);
+        Assert.Contains("induction\ttop head 1.0", d.Stdout);
+        var induction = NpyFile.Read(Path.Combine(detect, "induction.npy"));
+        Assert.Equal([2, 4], induction.Shape);
+        using (var scores = JsonDocument.Parse(File.ReadAllText(Path.Combine(detect, "scores.json"))))
+            Assert.Equal(induction[1, 0], scores.RootElement.GetProperty("induction")[1][0].GetSingle());
+
+        // pairs by token ids: r r[..3] → r[3]; zero ablation needs no reference prompts
+        var rng = new Random(1);
+        string pairs = Path.Combine(_dir, "pairs.jsonl");
+        var lines = new List<string>();
+        for (int i = 0; i < 3; i++)
+        {
+            var r = Enumerable.Range(0, 10).Select(_ => rng.Next(50000)).ToArray();
+            int[] clean = [.. r, .. r[..3]];
+            var corrupt = (int[])clean.Clone(); corrupt[2] = 7;
+            lines.Add(JsonSerializer.Serialize(new { clean_ids = clean, corrupt_ids = corrupt, answer_id = r[3], wrong_id = 7 }));
+        }
+        File.WriteAllLines(pairs, lines);
+        string check = Path.Combine(_dir, "check");
+        var c = CliRunner.Run(["circuit", "check", "--model", Path.Combine(toy, "model"), "--pairs", pairs, "--circuit", Path.Combine(toy, "truth.json"),
+            "--ablation", "zero", "--greedy-steps", "1", "--random-subsets", "0", "--out", check]);
+        Assert.True(c.Exit == 0, c.ToString());
+        using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(check, "check.json")));
+        Assert.Equal(0, result.RootElement.GetProperty("faithfulness").GetDouble());
+        Assert.True(result.RootElement.GetProperty("f_model").GetDouble() > 3);
+    }
+}
