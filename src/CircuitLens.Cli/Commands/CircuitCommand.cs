@@ -13,7 +13,38 @@ internal static class CircuitCommand
     {
         var circuit = new Command("circuit", "Check circuits (faithfulness, completeness, minimality) and discover them.");
         circuit.Subcommands.Add(Check());
+        circuit.Subcommands.Add(Discover());
         return circuit;
+    }
+
+    private static Command Discover()
+    {
+        var model = new ModelOptions();
+        var pairs = new Option<string>("--pairs") { Description = "Pair file (JSONL): clean = target, corrupt = source.", Required = true };
+        var method = new Option<string>("--method") { Description = "eap (gradient on the clean run) or eap-ig (integrated gradients over interpolated input embeddings).", DefaultValueFactory = _ => "eap" };
+        method.AcceptOnlyFromAmong("eap", "eap-ig");
+        var steps = new Option<int>("--steps") { Description = "EAP-IG interpolation steps.", DefaultValueFactory = _ => 5 };
+        var top = new Option<int?>("--top") { Description = "Keep the K strongest edges (default 20)." };
+        var threshold = new Option<double?>("--threshold") { Description = "Keep the edges with |score| ≥ T instead." };
+        var classes = new Option<string?>("--classes") { Description = "Circuit file or built-in whose classes label and colour the found heads (e.g. ioi-paper)." };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true };
+        var command = new Command("discover", "Edge attribution patching: score every edge (input/head/MLP → later q/k/v, MLP input, logits); write the top edges as a circuit and a graph.")
+            { pairs, method, steps, top, threshold, classes, output };
+        model.AddTo(command);
+        command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
+        {
+            var m = model.Load(r, ct);
+            string outDir = r.GetValue(output)!;
+            var (_, circuit) = CircuitDiscoverTask.Run(m, new CircuitDiscoverOptions
+            {
+                PairsPath = r.GetValue(pairs)!, Method = r.GetValue(method) == "eap-ig" ? EdgeMethod.EapIg : EdgeMethod.Eap, Steps = r.GetValue(steps),
+                Top = r.GetValue(top), Threshold = r.GetValue(threshold), Classes = r.GetValue(classes), PrependBos = model.PrependBos(r),
+            }, outDir, ct);
+            Console.Out.WriteLine($"{circuit.Heads.Count} heads: {string.Join(" ", circuit.Heads.Select(h => h.Head))}");
+            Console.Out.WriteLine(Path.GetFullPath(outDir));
+            return ExitCodes.Ok;
+        })));
+        return command;
     }
 
     private static Command Check()

@@ -54,5 +54,18 @@ public sealed class ToyCommandTests : IDisposable
         using var result = JsonDocument.Parse(File.ReadAllText(Path.Combine(check, "check.json")));
         Assert.Equal(0, result.RootElement.GetProperty("faithfulness").GetDouble());
         Assert.True(result.RootElement.GetProperty("f_model").GetDouble() > 3);
+
+        // discovery finds the planted heads and writes a circuit `circuit check` accepts
+        string found = Path.Combine(_dir, "found");
+        var f = CliRunner.Run(["circuit", "discover", "--model", Path.Combine(toy, "model"), "--pairs", pairs, "--method", "eap-ig", "--top", "3",
+            "--classes", Path.Combine(toy, "truth.json"), "--out", found]);
+        Assert.True(f.Exit == 0, f.ToString());
+        Assert.Contains("2 heads: 0.0 1.0", f.Stdout);
+        System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(found, "graph.svg")));
+        Assert.Contains("induction", File.ReadAllText(Path.Combine(found, "circuit.json")));
+        Assert.True(File.ReadAllLines(Path.Combine(found, "edges.csv")).Length > 10);
+        var again = CliRunner.Run(["circuit", "check", "--model", Path.Combine(toy, "model"), "--pairs", pairs, "--circuit", Path.Combine(found, "circuit.json"),
+            "--ablation", "zero", "--greedy-steps", "0", "--random-subsets", "0", "--out", Path.Combine(_dir, "check2")]);
+        Assert.True(again.Exit == 0, again.ToString());
     }
 }
