@@ -21,7 +21,8 @@ internal static class BenchPathPatchCommand
         var pairs = new Option<int>("--pairs") { Description = "IOI pairs (template dataset, seed 0).", DefaultValueFactory = _ => 100 };
         var receivers = new Option<string>("--receivers") { Description = "Receivers to time ('logits' or L.H:q|k|v,…).", DefaultValueFactory = _ => "logits" };
         var baseline = new Option<int>("--baseline-senders") { Description = "Senders of the plain engine to time (extrapolated to all); 0 skips it.", DefaultValueFactory = _ => 3 };
-        var command = new Command("path-patch", "Time path patching (every sender head × the pairs) with the fast engine, and the plain engine as baseline.") { model, threads, pairs, receivers, baseline };
+        var eap = new Option<bool>("--eap") { Description = "Also time edge attribution patching (EAP, and EAP-IG with 5 steps) on the same pairs." };
+        var command = new Command("path-patch", "Time path patching (every sender head × the pairs) with the fast engine, and the plain engine as baseline.") { model, threads, pairs, receivers, baseline, eap };
         command.SetAction(r => Cli.Run(() =>
         {
             Gemm.MaxThreads = r.GetValue(threads);
@@ -57,6 +58,15 @@ internal static class BenchPathPatchCommand
                 double full = seconds / k * senders;
                 lines.Add(("plain engine (baseline)", $"{k} senders in {seconds:F1} s → all {senders} ≈ {full:F0} s (extrapolated)"));
                 lines.Add(("speed-up", $"{full / fast:F1}×"));
+            }
+            if (r.GetValue(eap))
+            {
+                var e = Stopwatch.StartNew();
+                var edges = EdgeAttribution.Run(m, data, EdgeMethod.Eap);
+                lines.Add(("EAP (all edges)", $"{e.Elapsed.TotalSeconds:F1} s ({edges.Edges().Count()} edges)"));
+                var ig = Stopwatch.StartNew();
+                EdgeAttribution.Run(m, data, EdgeMethod.EapIg, steps: 5);
+                lines.Add(("EAP-IG, 5 steps", $"{ig.Elapsed.TotalSeconds:F1} s"));
             }
             lines.Add(("peak working set", $"{Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB"));
             Console.Out.WriteLine($"# bench path-patch ({Environment.ProcessorCount} cores, .NET {Environment.Version})");

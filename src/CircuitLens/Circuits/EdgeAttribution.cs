@@ -89,7 +89,7 @@ public static class EdgeAttribution
         bool Keep(string n) => (HookNames.TryParse(n, L, out var p, out _) && (needed.Contains(p) || p is HookPoint.Embed or HookPoint.PosEmbed)) || Gpt2Backward.NeedsInCache(n, L);
         var none = new ForwardOptions { Logits = LogitsMode.None };
         var (cleanRun, clean) = model.RunWithCache(data.Clean, Keep, none);
-        var (_, corrupt) = model.RunWithCache(data.Corrupt, Keep, none);
+        var (_, corrupt) = model.RunWithCache(data.Corrupt, n => HookNames.TryParse(n, L, out var p, out _) && (needed.Contains(p) || p is HookPoint.Embed or HookPoint.PosEmbed), none);
 
         var scores = new double[senders.Count, receivers.Count];
         int runs = method == EdgeMethod.Eap ? 1 : steps;
