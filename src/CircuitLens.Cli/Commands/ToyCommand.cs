@@ -2,6 +2,7 @@
 // (DIR/model: config.json + model.safetensors) and its truth (DIR/truth.json, also a circuit file).
 using System.CommandLine;
 using CircuitLens.Circuits.Toy;
+using CircuitLens.Tasks.Circuits;
 
 namespace CircuitLens.Cli.Commands;
 
@@ -16,9 +17,8 @@ internal static class ToyCommand
         var command = new Command("toy", "Build a GPT-2 checkpoint with a known, hand-planted circuit (a test bed for detectors, path patching, circuit checks).") { kind, seed, output };
         command.SetAction(r => Cli.Run(() =>
         {
-            var toy = ToyModels.Create(r.GetValue(kind)!, r.GetValue(seed));
             string outDir = r.GetValue(output)!;
-            toy.Write(outDir);
+            var toy = ToyTask.Run(r.GetValue(kind)!, r.GetValue(seed), outDir);
             foreach (var h in toy.Heads) Console.Out.WriteLine($"{h.Head}\t{h.Class}");
             Console.Out.WriteLine(Path.GetFullPath(outDir));
             return ExitCodes.Ok;

@@ -81,9 +81,10 @@ public static class IoiHeadRoles
                     for (int i = 0; i < N; i++)
                     {
                         var row = logits.AsSpan(i * V, V);
-                        float target = row[rows[i].Name];
-                        int above = 0;
-                        foreach (float z in row) if (z > target && ++above >= topK) break;
+                        int name = rows[i].Name;
+                        float target = row[name];
+                        int above = 0;   // ties count against the name: a head that writes nothing copies nothing
+                        for (int t = 0; t < V; t++) if (t != name && row[t] >= target && ++above >= topK) break;
                         if (above < topK) hits++;
                     }
                     (sign > 0 ? copy : negative)[l, h] = (float)hits / N;

@@ -68,4 +68,20 @@ public sealed class ToyCommandTests : IDisposable
             "--ablation", "zero", "--greedy-steps", "0", "--random-subsets", "0", "--out", Path.Combine(_dir, "check2")]);
         Assert.True(again.Exit == 0, again.ToString());
     }
+
+    [Fact]
+    public void IoiToyWritesItsTruthAndPredictsTheIndirectObject()
+    {
+        string toy = Path.Combine(_dir, "ioi");
+        var made = CliRunner.Run(["toy", "ioi", "--out", toy]);
+        Assert.True(made.Exit == 0, made.ToString());
+        Assert.Contains("2.0\tname mover", made.Stdout);
+        var logits = CliRunner.Run(["logits", "--model", Path.Combine(toy, "model"), "--prompt", "When John and Mary went to the shops, Mary gave the bag to", "--top", "1"]);
+        Assert.True(logits.Exit == 0, logits.ToString());
+        Assert.Contains(" John", logits.Stdout);
+        var bad = CliRunner.Run(["toy", "nope", "--out", Path.Combine(_dir, "x")]);
+        Assert.Equal(1, bad.Exit);
+        Assert.Contains("'nope' not recognized", bad.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(_dir, "x")));
+    }
 }

@@ -9,17 +9,30 @@
 //   1.0 induction head: q_i = T (own token), k_j = T' (token before j) → attends to the token after an
 //       earlier copy of the current one; OV copies its T into T, so the logits predict it.
 // Planted edges: 0.0 → 1.0:k, 1.0 → logits.
+//
+// ioi (3 layers, 2 heads, d_model 256, d_head 128, n_ctx 64, MLPs zero). Subspaces: T = 0..63 the
+// token's embedding (also its unembedding), I = 64..127 "the name to inhibit", P = 128..191 one-hot
+// position, and single dimensions C0 (1 everywhere), NAME (1 on name tokens), DUP (the duplicate flag).
+//   0.0 duplicate-token head: q·k = token match, minus a penalty on itself, plus a sink at position 0;
+//       OV writes DUP = 1 when it found an earlier copy (its value is 0 at the sink).
+//   1.0 S-inhibition head: attends to the flagged position, preferring names (S2); OV copies its token
+//       into I.
+//   2.0 name-mover head: attends to names, minus those whose token matches I (S); OV copies the token
+//       into T, so the logits predict the name that is not repeated (IO).
+// Planted edges: 0.0 → 1.0:k, 1.0 → 2.0:q, 2.0 → logits.
 using CircuitLens.Model;
 
 namespace CircuitLens.Circuits.Toy;
 
 public static class ToyModels
 {
-    public static IReadOnlyList<string> Kinds { get; } = ["induction"];
+    public static IReadOnlyList<string> Kinds { get; } = ["induction", "ioi"];
 
-    public static PlantedModel Create(string kind, int seed = 0) => kind switch
+    /// <param name="nameTokens">The name token ids for "ioi" (which tokens are names).</param>
+    public static PlantedModel Create(string kind, int seed = 0, IReadOnlyCollection<int>? nameTokens = null) => kind switch
     {
         "induction" => Induction(seed),
+        "ioi" => Ioi(nameTokens ?? throw new ArgumentNullException(nameof(nameTokens)), seed),
         _ => throw new CircuitLensException($"unknown toy model '{kind}' (choose from {string.Join(", ", Kinds)})"),
     };
 
@@ -51,6 +64,60 @@ public static class ToyModels
         return new PlantedModel("induction", e.Weights,
             [new CircuitHead(new HeadId(0, 0), "previous token", CircuitPositions.All), new CircuitHead(new HeadId(1, 0), "induction", CircuitPositions.All)],
             [new PlantedEdge("0.0", "1.0:k"), new PlantedEdge("1.0", "logits")]);
+    }
+
+    private const int IoiI = 64, IoiP = 128, C0 = 192, Name = 193, Dup = 194;
+
+    public static PlantedModel Ioi(IReadOnlyCollection<int> nameTokens, int seed = 0)
+    {
+        var cfg = new Gpt2Config { NLayers = 3, NHeads = 2, DModel = 256, DMlp = 1024, NCtx = 64, VocabSize = 50257, ModelName = "toy-ioi" };
+        var e = new WeightEditor(cfg);
+        RandomTokenEmbeddings(e, cfg.VocabSize, seed);
+        foreach (int t in nameTokens) e.TokenEmbedding(t)[Name] = 1f;
+        for (int p = 0; p < cfg.NCtx; p++) { e.PositionEmbedding(p)[IoiP + p] = 1f; e.PositionEmbedding(p)[C0] = 1f; }
+
+        // 0.0 duplicate token: head dims 0..63 token match, 64..127 position (self penalty; the sink at position 0)
+        const float match = 2f, self = 2.5f, sink = 0.8f;
+        for (int d = 0; d < Width; d++)
+        {
+            e.Read(0, 0, 0, d, Tok + d, match);
+            e.Read(0, 0, 1, d, Tok + d, match);
+            e.Read(0, 0, 0, Width + d, IoiP + d, -self);
+            e.Read(0, 0, 1, Width + d, IoiP + d, self);
+        }
+        e.Read(0, 0, 0, Width, C0, sink);              // every query likes key position 0
+        e.Read(0, 0, 2, 0, C0, 1f);                     // value 1 at every key but the sink
+        e.Read(0, 0, 2, 0, IoiP, -1f);
+        e.Write(0, 0, 0, Dup, 0.12f);
+
+        // 1.0 S-inhibition: attends to the flagged position (names first), copies its token into I
+        const float inhibit = 2.5f;
+        e.Read(1, 0, 0, 0, C0, inhibit);
+        e.Read(1, 0, 1, 0, Dup, inhibit);
+        e.Read(1, 0, 1, 0, Name, 0.5f * inhibit);
+        for (int d = 0; d < Width; d++)
+        {
+            e.Read(1, 0, 2, d, Tok + d, 1f);
+            e.Write(1, 0, d, IoiI + d, 0.12f);
+        }
+
+        // 2.0 name mover: attends to names except the one in I, copies it into T
+        const float names = 2f, away = 2f;
+        e.Read(2, 0, 0, 0, C0, names);
+        e.Read(2, 0, 1, 0, Name, names);
+        for (int d = 0; d < Width; d++)
+        {
+            e.Read(2, 0, 0, 1 + d, IoiI + d, away);
+            e.Read(2, 0, 1, 1 + d, Tok + d, -away);
+            e.Read(2, 0, 2, d, Tok + d, 1f);
+            e.Write(2, 0, d, Tok + d, 0.6f);
+        }
+        return new PlantedModel("ioi", e.Weights,
+        [
+            new CircuitHead(new HeadId(0, 0), "duplicate token", CircuitPositions.All),
+            new CircuitHead(new HeadId(1, 0), "s-inhibition", CircuitPositions.All),
+            new CircuitHead(new HeadId(2, 0), "name mover", CircuitPositions.All),
+        ], [new PlantedEdge("0.0", "1.0:k"), new PlantedEdge("1.0", "2.0:q"), new PlantedEdge("2.0", "logits")]);
     }
 
     // e_t ~ N(0, 1/64) in T: nearly orthogonal unit-norm vectors for the whole vocabulary
