@@ -70,4 +70,16 @@ public class ToyIoiTests(ITestOutputHelper output)
         Assert.True(result.Faithfulness < 1e-3 * Math.Abs(result.FModel));
         Assert.All(result.Minimality, m => Assert.True(m.Score > 0.3 * result.FModel, $"{m.Head} is needed ({m.Score})"));
     }
+
+    [Fact]
+    public void EapIgRanksThePlantedEdgesAmongTheStrongest()
+    {
+        var data = Pairs(8, 7, IoiCorruption.Abc);
+        var ranked = EdgeAttribution.Run(s_model.Value, data, EdgeMethod.EapIg, steps: 5).Ranked();
+        var top = ranked.Take(6).Select(e => $"{e.Sender}→{e.Receiver}").ToList();
+        output.WriteLine(string.Join(", ", ranked.Take(8).Select(e => $"{e.Sender}→{e.Receiver}={e.Score:F2}")));
+        foreach (var edge in new[] { "0.0→1.0:k", "1.0→2.0:q", "2.0→logits" }) Assert.Contains(edge, top);
+        var found = CircuitLens.Tasks.Circuits.CircuitDiscoverTask.ToCircuit(ranked.Take(6).ToList(), s_toy.Value.Circuit, "found");
+        Assert.Equal(["0.0", "1.0", "2.0"], found.Heads.Select(h => h.Head.ToString()));
+    }
 }
