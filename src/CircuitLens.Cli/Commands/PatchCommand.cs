@@ -15,13 +15,14 @@ internal static class PatchCommand
     {
         var model = new ModelOptions();
         var pairs = new Option<string>("--pairs") { Description = "Pair file (JSONL): clean, corrupt and the metric's answers per line (IOI rows: answer, wrong; see README for prob-diff and logit-diff-to-max).", Required = true };
-        var sweep = new Option<string>("--sweep") { Description = "Comma-separated sweeps: head-z, head-q, head-k, head-v, head-pattern, heads-every, resid-pre, attn-out, mlp-out, block-every, head-z-by-pos.", Required = true };
+        var sweep = new Option<string>("--sweep") { Description = "Comma-separated sweeps: head-z, head-q, head-k, head-v, head-pattern (heads-every), resid-pre, attn-out, mlp-out (block-every), resid-mid, head-z-by-pos, head-q-by-pos, head-k-by-pos, head-v-by-pos, head-pattern-by-pos (heads-by-pos-every), mlp-post-neuron.", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true };
         var method = new Option<string>("--method") { Description = "exact (fast exact engine), plain (one full forward per component, the TransformerLens way), attribution (gradient estimate), both (exact + attribution + agreement).", DefaultValueFactory = _ => "exact" };
         method.AcceptOnlyFromAmong("exact", "plain", "attribution", "both");
         var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip SVG/PNG pictures (report.html is still written)." };
-        var command = new Command("patch", "Activation patching sweeps over clean/corrupted pairs; writes .npy/.csv/.svg/.png, run.json and report.html.") { pairs, sweep, output, method, chunk, noPlots };
+        var layers = new Option<string?>("--layers") { Description = "Patch only these layers, e.g. 8-11 or 0,3,5-7 (every sweep; the layer axis then holds these layers). Default: all." };
+        var command = new Command("patch", "Activation patching sweeps over clean/corrupted pairs; writes .npy/.csv/.svg/.png, run.json and report.html.") { pairs, sweep, output, method, chunk, noPlots, layers };
         model.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
@@ -29,6 +30,8 @@ internal static class PatchCommand
             if (r.GetValue(chunk) < 1) throw new CircuitLensException("--chunk-size must be at least 1");
             string pairsPath = r.GetValue(pairs)!;
             var m = model.Load(r, ct);
+            var layerSelection = Sweep.ParseLayers(r.GetValue(layers), m.Config.NLayers);
+            sweeps = sweeps.Select(s => s.WithLayers(layerSelection)).ToList();
             var rows = PairFile.Read(pairsPath);
             string outDir = r.GetValue(output)!;
             PatchStage.Run(m, rows, model.PrependBos(r), outDir, new PatchExperimentOptions

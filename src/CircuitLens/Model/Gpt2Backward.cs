@@ -22,7 +22,7 @@ public sealed class Gpt2Backward
     private readonly Gpt2Config _cfg;
     private readonly ActivationCache _cache;
     private readonly Func<string, bool> _keep;
-    private readonly bool _compactOutput;   // kept gradients as (R,…) compact rows instead of (B,T,…)
+    private readonly RowLayout _output;     // where kept gradients go: (B,T,…) or compact (R,…) rows
     private readonly ActivationGradients _grads = new();
     private readonly int B, T, C, H, D, M, R;
     // per example: first row with a gradient (padded coordinates), the last row, and where its rows start in the compact buffers
@@ -65,19 +65,22 @@ public sealed class Gpt2Backward
     /// </summary>
     public static ActivationGradients Gradients(HookedTransformer model, TokenBatch batch, ActivationCache cache,
         ReadOnlySpan<float> finalResidualGradient, Func<string, bool>? keep = null, int[]? firstRows = null) =>
-        Run(model, batch, cache, finalResidualGradient, keep, firstRows, compactOutput: false);
+        Run(model, batch, cache, finalResidualGradient, keep, firstRows, new PaddedRows(batch.BatchSize, batch.SeqLen));
 
     /// <summary>
-    /// <see cref="Gradients"/> from <paramref name="firstRows"/> on, each kept gradient given as (R,…) rows: example b's
-    /// positions firstRows[b]..T−1 at rows Σ_{b'&lt;b}(T − firstRows[b']) + t − firstRows[b] (the rows the pass computes, in the
-    /// order SuffixRunner stacks them). hook_pattern and hook_attn_scores stay (B,NH,T,T).
+    /// <see cref="Gradients"/> from <paramref name="rows"/>' first rows on, each kept gradient laid out as those compact (R,…) rows
+    /// (the rows the pass computes, in the order SuffixRunner stacks them). hook_pattern and hook_attn_scores stay (B,NH,T,T).
     /// </summary>
-    internal static ActivationGradients GradientRows(HookedTransformer model, TokenBatch batch, ActivationCache cache,
-        ReadOnlySpan<float> finalResidualGradient, Func<string, bool> keep, int[] firstRows) =>
-        Run(model, batch, cache, finalResidualGradient, keep, firstRows, compactOutput: true);
+    public static ActivationGradients Gradients(HookedTransformer model, TokenBatch batch, ActivationCache cache,
+        ReadOnlySpan<float> finalResidualGradient, Func<string, bool> keep, CompactRows rows)
+    {
+        if (rows.First.Count != batch.BatchSize || rows.SeqLen != batch.SeqLen)
+            throw new ArgumentException($"the compact rows describe {rows.First.Count} examples of {rows.SeqLen} positions, not [{batch.BatchSize}, {batch.SeqLen}]", nameof(rows));
+        return Run(model, batch, cache, finalResidualGradient, keep, rows.First.ToArray(), rows);
+    }
 
     private static ActivationGradients Run(HookedTransformer model, TokenBatch batch, ActivationCache cache,
-        ReadOnlySpan<float> finalResidualGradient, Func<string, bool>? keep, int[]? firstRows, bool compactOutput)
+        ReadOnlySpan<float> finalResidualGradient, Func<string, bool>? keep, int[]? firstRows, RowLayout output)
     {
         var cfg = model.Config;
         if (finalResidualGradient.Length != batch.BatchSize * cfg.DModel)
@@ -97,16 +100,16 @@ public sealed class Gpt2Backward
                 throw new ArgumentException($"cached '{name}' has shape {t.ShapeString}, not that of a [{batch.BatchSize}, {batch.SeqLen}] batch", nameof(cache));
         }
 
-        var pass = new Gpt2Backward(model.Weights, batch, cache, keep ?? (_ => true), firstRows ?? new int[batch.BatchSize], compactOutput);
+        var pass = new Gpt2Backward(model.Weights, batch, cache, keep ?? (_ => true), firstRows ?? new int[batch.BatchSize], output);
         pass.SeedFinalResidual(finalResidualGradient);
         for (int l = cfg.NLayers - 1; l >= 0; l--) pass.BlockBackward(l);
         pass.EmbedBackward();
         return pass._grads;
     }
 
-    private Gpt2Backward(Gpt2Weights weights, TokenBatch batch, ActivationCache cache, Func<string, bool> keep, int[] firstRows, bool compactOutput)
+    private Gpt2Backward(Gpt2Weights weights, TokenBatch batch, ActivationCache cache, Func<string, bool> keep, int[] firstRows, RowLayout output)
     {
-        _w = weights; _cfg = weights.Config; _cache = cache; _keep = keep; _compactOutput = compactOutput;
+        _w = weights; _cfg = weights.Config; _cache = cache; _keep = keep; _output = output;
         B = batch.BatchSize; T = batch.SeqLen;
         C = _cfg.DModel; H = _cfg.NHeads; D = _cfg.DHead; M = _cfg.DMlp;
         _first = (int[])firstRows.Clone();
@@ -273,10 +276,10 @@ public sealed class Gpt2Backward
         _grads.Set(name, t);
     }
 
-    private Tensor NewGradient(params int[] inner) => _compactOutput ? Tensor.Zeros([R, .. inner]) : Tensor.Zeros([B, T, .. inner]);
+    private Tensor NewGradient(params int[] inner) => Tensor.Zeros(_output.Shape(inner));
 
     // where row i of a row set goes in a kept gradient
-    private int Place(Rows rows, int i) => !_compactOutput ? rows.Full[i] : rows.Compact is null ? i : rows.Compact[i];
+    private int Place(Rows rows, int i) => _output.Row(rows.Full[i] / T, rows.Full[i] % T);
 
     // a (B,NH,T,T) gradient
     private void KeepPerHead(HookPoint point, int layer, float[] grad)

@@ -26,17 +26,7 @@ public static class PatchingAgreement
         return list;
     }
 
-    public static string Component(Sweep sweep, int[] meanShape, int flatIndex)
-    {
-        var idx = new int[meanShape.Length];
-        for (int a = meanShape.Length - 1; a >= 0; a--) { idx[a] = flatIndex % meanShape[a]; flatIndex /= meanShape[a]; }
-        return sweep.Axes switch
-        {
-            SweepAxes.LayerHead => $"L{idx[0]}H{idx[1]}",
-            SweepAxes.LayerPos => $"L{idx[0]} pos {idx[1]}",
-            _ => $"L{idx[0]}H{idx[2]} pos {idx[1]}",
-        };
-    }
+    public static string Component(Sweep sweep, int[] meanShape, int flatIndex) => sweep.Label(meanShape, flatIndex);
 
     /// <summary>Pearson correlation over the entries finite in both; NaN when fewer than two.</summary>
     public static double Pearson(ReadOnlySpan<float> x, ReadOnlySpan<float> y)

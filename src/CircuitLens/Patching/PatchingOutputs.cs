@@ -43,7 +43,7 @@ public static class PatchingOutputs
         var perExample = r.NormalizedPerExampleMean();
         var raw = PatchingResult.NanMeanOverBatch(r.Patched);
         var sb = new StringBuilder();
-        var axes = r.Sweep.Axes switch { SweepAxes.LayerHead => "layer,head", SweepAxes.LayerPos => "layer,pos", _ => "layer,pos,head" };
+        var axes = r.Sweep.IndexHeader;
         sb.Append(axes).Append(",normalized_mean,normalized_per_example_mean,").Append(r.Metric == Metrics.LogitDiffMetric.MetricName ? "patched_logit_diff_mean" : "patched_metric_mean").Append('\n');
         var shape = norm.Shape;
         for (int i = 0; i < norm.Length; i++)
@@ -51,6 +51,7 @@ public static class PatchingOutputs
             int rem = i;
             var idx = new int[shape.Length];
             for (int a = shape.Length - 1; a >= 0; a--) { idx[a] = rem % shape[a]; rem /= shape[a]; }
+            if (r.Sweep.Layers is { } layers) idx[0] = layers[idx[0]];   // the model's layer, not the axis index
             sb.Append(string.Join(',', idx)).Append(',')
               .Append(F(norm.Data[i])).Append(',').Append(F(perExample.Data[i])).Append(',').Append(F(raw.Data[i])).Append('\n');
         }

@@ -24,7 +24,7 @@ internal sealed class SuffixRunner
     /// <summary>
     /// Receives an activation of every row being run: row r (see <see cref="Variants"/>) starts at r·rowStride of rows.
     /// Points: resid_pre, q, k, v, z (width C), pattern (width NH·T: each head's weights over all T padded key
-    /// positions, zero where masked), attn_out, resid_mid, mlp_out, resid_post (width C) and mlp_pre (width d_mlp).
+    /// positions, zero where masked), attn_out, resid_mid, mlp_out, resid_post (width C) and mlp_pre, mlp_post (width d_mlp).
     /// In the last layer the points from attn_out on come for each variant's final row only (the variants passed then
     /// start at T−1). The span is valid during the call.
     /// </summary>
@@ -148,6 +148,7 @@ internal sealed class SuffixRunner
         Record(HookPoint.MlpPre, l, vs, _mlp, M);
         if (_cfg.Activation == "gelu") Gelu.ErfForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
         else Gelu.TanhForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
+        Record(HookPoint.MlpPost, l, vs, _mlp, M);
         Linear.Forward(_tmp.AsSpan(0, R * C), _mlp.AsSpan(0, R * M), _w, lw.MlpOutWeight, lw.MlpOutBias, R);
         Record(HookPoint.MlpOut, l, vs, _tmp, C);
         TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));

@@ -53,4 +53,22 @@ public sealed class PatchMetricCommandTests : IDisposable
             Assert.Contains("\"wrong_answers\"", File.ReadAllText(kept));   // rows written back whole
         }
     }
+
+    [Fact]
+    public void LayersSelectsTheNeuronSweepsLayersAndTheCsvNamesThem()
+    {
+        string outDir = Path.Combine(_dir, "neurons");
+        CliRunner.Ok("patch", "--model", CliFixture.Model, "--pairs", TinyGpt2.Expected("metrics", "logit_diff_to_max", "pairs.jsonl"),
+            "--sweep", "mlp-post-neuron,resid-mid", "--layers", "1-2", "--no-bos", "--no-plots", "--method", "both", "--out", outDir);
+        var neurons = NpyFile.Read(Path.Combine(outDir, "mlp-post-neuron.npy"));
+        Assert.Equal([2, 2, TinyGpt2.Model.Config.DMlp], neurons.Shape);
+        Assert.Equal([2, 2, TinyGpt2.Model.Config.DMlp], NpyFile.Read(Path.Combine(outDir, "attribution", "mlp-post-neuron.npy")).Shape);
+        var csv = File.ReadAllLines(Path.Combine(outDir, "mlp-post-neuron_mean.csv"));
+        Assert.StartsWith("layer,neuron,", csv[0]);
+        Assert.Equal(["1", "2"], csv.Skip(1).Select(l => l.Split(',')[0]).Distinct());
+        var run = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "run.json"))).RootElement;
+        Assert.Equal([1, 2], run.GetProperty("layers").EnumerateArray().Select(e => e.GetInt32()));
+        CliRunner.AssertUserError(CliRunner.Run("patch", "--model", CliFixture.Model, "--pairs", TinyGpt2.Expected("metrics", "prob_diff", "pairs.jsonl"),
+            "--sweep", "head-z", "--layers", "2-7", "--out", Path.Combine(_dir, "bad")), "layer 3 is outside");
+    }
 }

@@ -25,6 +25,8 @@ public class FastPatchingEquivalenceTests
     [InlineData("head-z", false)] [InlineData("head-q", false)] [InlineData("head-k", false)] [InlineData("head-v", false)]
     [InlineData("head-pattern", false)] [InlineData("resid-pre", false)] [InlineData("attn-out", false)] [InlineData("mlp-out", false)]
     [InlineData("head-z-by-pos", false)] [InlineData("head-z", true)] [InlineData("resid-pre", true)]
+    [InlineData("resid-mid", false)] [InlineData("head-q-by-pos", false)] [InlineData("head-k-by-pos", false)] [InlineData("head-v-by-pos", false)]
+    [InlineData("head-pattern-by-pos", false)] [InlineData("mlp-post-neuron", false)] [InlineData("head-k-by-pos", true)] [InlineData("mlp-post-neuron", true)]
     public void FastEqualsPlain(string sweep, bool bos)
     {
         var data = MixedBatch(bos);

@@ -3,6 +3,7 @@
 // asked for are one GEMM against the packed unembedding, in blocks of rows to bound memory.
 // Gradient: ∂M/∂logit_j = p_j·(s_j − M), s_j = +1 for answers, −1 for wrong tokens, 0 otherwise;
 // back through the unembedding (a GEMM with wte) and ln_f.
+using System.Buffers;
 using CircuitLens.Model;
 using CircuitLens.Tensors;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -34,13 +35,18 @@ public sealed class ProbDiffMetric : PatchingMetric
     public override void Evaluate(Gpt2Weights weights, ReadOnlySpan<int> pairs, ReadOnlySpan<float> rows, Span<float> values)
     {
         int C = weights.Config.DModel, V = weights.Config.VocabSize;
-        var logits = new float[Math.Min(BlockRows, pairs.Length) * V];
-        for (int start = 0; start < pairs.Length; start += BlockRows)
+        // pooled: the fast engine calls this once per group of variants; a fresh 13 MB array each time would churn the large-object heap
+        var logits = ArrayPool<float>.Shared.Rent(Math.Min(BlockRows, pairs.Length) * V);
+        try
         {
-            int n = Math.Min(BlockRows, pairs.Length - start);
-            Unembed(weights, rows.Slice(start * C, n * C), logits, n);
-            EvaluateLogits(pairs.Slice(start, n), logits, V, values.Slice(start, n));
+            for (int start = 0; start < pairs.Length; start += BlockRows)
+            {
+                int n = Math.Min(BlockRows, pairs.Length - start);
+                Unembed(weights, rows.Slice(start * C, n * C), logits, n);
+                EvaluateLogits(pairs.Slice(start, n), logits, V, values.Slice(start, n));
+            }
         }
+        finally { ArrayPool<float>.Shared.Return(logits); }
     }
 
     public override void Gradient(Gpt2Weights weights, ReadOnlySpan<int> pairs, ReadOnlySpan<float> rows, Span<float> gradients)
@@ -74,12 +80,16 @@ public sealed class ProbDiffMetric : PatchingMetric
 
     public override void EvaluateLogits(ReadOnlySpan<int> pairs, ReadOnlySpan<float> logits, int vocabSize, Span<float> values)
     {
-        var p = new float[vocabSize];
-        for (int i = 0; i < pairs.Length; i++)
+        var p = ArrayPool<float>.Shared.Rent(vocabSize);
+        try
         {
-            logits.Slice(i * vocabSize, vocabSize).CopyTo(p);
-            values[i] = Softmax(p, Targets.Answers[pairs[i]], Targets.Wrong[pairs[i]]);
+            for (int i = 0; i < pairs.Length; i++)
+            {
+                logits.Slice(i * vocabSize, vocabSize).CopyTo(p);
+                values[i] = Softmax(p.AsSpan(0, vocabSize), Targets.Answers[pairs[i]], Targets.Wrong[pairs[i]]);
+            }
         }
+        finally { ArrayPool<float>.Shared.Return(p); }
     }
 
     // ln_f and the unembedding of n rows: logits (n,V) = ln_f(rows)·wteᵀ

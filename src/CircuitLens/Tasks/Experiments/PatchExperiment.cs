@@ -44,7 +44,7 @@ public static class PatchExperiment
         var tokenized = pairs.Tokenize(model, prependBos);
         var batch = tokenized.ToPatchingBatch();
         string datasetHash = DatasetHash(pairs);
-        string fingerprint = $"model={model.Config.ModelName};params={model.Weights.ParameterCount};bos={prependBos};data={datasetHash};metric={pairs.Metric};sweeps={string.Join(',', options.Sweeps.Select(s => s.Name))};method={options.Method};chunk={options.ChunkSize}";
+        string fingerprint = $"model={model.Config.ModelName};params={model.Weights.ParameterCount};bos={prependBos};data={datasetHash};metric={pairs.Metric};sweeps={string.Join(',', options.Sweeps.Select(s => s.Name + (s.Layers is null ? "" : "@" + string.Join('+', s.Layers))))};method={options.Method};chunk={options.ChunkSize}";
         Directory.CreateDirectory(outDir);
         string checkpoint = Path.Combine(outDir, ".checkpoint");
         var job = PatchingJob.Run(model, batch, new PatchingJobOptions
@@ -162,6 +162,8 @@ public static class PatchExperiment
             },
             ["method"] = options.Method.ToString().ToLowerInvariant(),
             ["sweeps"] = new JsonArray(options.Sweeps.Select(s => (JsonNode)JsonValue.Create(s.Name)!).ToArray()),
+            ["layers"] = options.Sweeps.FirstOrDefault(s => s.Layers is not null)?.Layers is { } layers
+                ? new JsonArray(layers.Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()) : "all",
             ["chunk_size"] = options.ChunkSize,
             ["mean_clean_metric"] = job.CleanMetric.Average(),
             ["mean_corrupt_metric"] = job.CorruptMetric.Average(),
