@@ -84,4 +84,26 @@ public sealed class ToyCommandTests : IDisposable
         Assert.Contains("'nope' not recognized", bad.Stderr);
         Assert.False(Directory.Exists(Path.Combine(_dir, "x")));
     }
+
+    [Fact]
+    public void HeadsDetectWithPairsWritesTheIoiRoleMaps()
+    {
+        string outDir = Path.Combine(_dir, "roles");
+        var r = CliRunner.Run(["heads", "detect", "--model", CliFixture.Model, "--n", "2", "--length", "6", "--no-bos",
+            "--pairs", CircuitLens.Tests.Circuits.CircuitFixtures.File("pairs.jsonl"), "--out", outDir]);
+        Assert.True(r.Exit == 0, r.ToString());
+        foreach (var name in new[] { "previous_token", "duplicate_token", "induction", "end_to_io", "end_to_s", "copy_score", "negative_copy_score" })
+        {
+            var t = NpyFile.Read(Path.Combine(outDir, name + ".npy"));
+            Assert.Equal([3, 4], t.Shape);
+            Assert.All(t.Data, v => Assert.InRange(v, 0f, 1f));
+            Assert.True(File.Exists(Path.Combine(outDir, name + ".svg")));
+        }
+        // end→IO + end→S is attention mass, so at most 1 per head
+        var io = NpyFile.Read(Path.Combine(outDir, "end_to_io.npy")); var s = NpyFile.Read(Path.Combine(outDir, "end_to_s.npy"));
+        Assert.All(Enumerable.Range(0, 12), i => Assert.True(io.Data[i] + s.Data[i] <= 1.0001f));
+        CliRunner.AssertUserError(CliRunner.Run(["heads", "detect", "--model", CliFixture.Model, "--pairs", TinyGpt2Expected("metrics", "prob_diff", "pairs.jsonl"), "--out", Path.Combine(_dir, "bad")]), "logit-diff");
+    }
+
+    private static string TinyGpt2Expected(params string[] parts) => CircuitLens.Tests.Model.TinyGpt2.Expected(parts);
 }
