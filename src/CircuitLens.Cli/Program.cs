@@ -26,6 +26,10 @@ public static class Program
         root.Subcommands.Add(PatchCommand.Create());
         root.Subcommands.Add(IoiCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(PathPatchCommand.Create());
+        root.Subcommands.Add(CircuitCommand.Create());
+        root.Subcommands.Add(HeadsCommand.Create());
+        root.Subcommands.Add(ToyCommand.Create());
 
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
