@@ -29,6 +29,10 @@ public static class Program
         root.Subcommands.Add(AcronymsCommand.Create());
         root.Subcommands.Add(InductionCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(PathPatchCommand.Create());
+        root.Subcommands.Add(CircuitCommand.Create());
+        root.Subcommands.Add(HeadsCommand.Create());
+        root.Subcommands.Add(ToyCommand.Create());
 
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());

@@ -20,6 +20,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure performance (random GPT-2-small-shaped weights unless --model is given).");
         bench.Subcommands.Add(Forward());
         bench.Subcommands.Add(Patch());
+        bench.Subcommands.Add(BenchPathPatchCommand.Create());
         return bench;
     }
 
