@@ -34,9 +34,10 @@ internal static class IoiCommand
         var runsDir = new Option<string>("--runs-dir") { Description = "Where new run directories are created.", DefaultValueFactory = _ => "runs" }.OutputDirectory();
         var resume = new Option<string?>("--resume") { Description = "Continue an interrupted run in this directory (its saved options are used)." };
         var chunk = new Option<int>("--chunk-size") { Description = "Pairs per patching chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
+        var noCircuit = new Option<bool>("--no-circuit") { Description = "Skip the circuit analysis (detectors, path patching, head classes, circuit check → circuit/)." };
         var command = new Command("ioi", "The IOI experiment end to end: generate → filter by format → filter by model → cache & patch → heatmaps and report.html.")
         {
-            n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk,
+            n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk, noCircuit,
         };
         model.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
@@ -44,7 +45,7 @@ internal static class IoiCommand
             var (dir, options, hold) = Prepare(r, model, n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk);
             using var _ = hold;   // held until the run ends: a second `ioi --resume` of this directory fails instead of mixing
             Cli.Stderr.Info($"run directory: {dir}");
-            string report = RunInterruptedException.Wrap($"rerun with `circuitlens ioi --resume {Path.GetFullPath(dir)}` to continue", () => RunStages(dir, options, model, r, ct));
+            string report = RunInterruptedException.Wrap($"rerun with `circuitlens ioi --resume {Path.GetFullPath(dir)}` to continue", () => RunStages(dir, options, model, r, ct, !r.GetValue(noCircuit)));
             Cli.Stderr.Info($"report: {report}");
             Console.Out.WriteLine(Path.GetFullPath(report));
             return ExitCodes.Ok;
@@ -102,7 +103,7 @@ internal static class IoiCommand
         return o;
     }
 
-    private static string RunStages(string dir, IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct)
+    private static string RunStages(string dir, IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct, bool circuit)
     {
         var tables = new List<(string, string[], IReadOnlyList<string[]>)>();
         var info = new List<(string, string)> { ("dataset", $"{o.N} template pairs, seed {o.Seed}, pattern {o.Pattern}, corruption {o.Corruption}"), ("run directory", Path.GetFullPath(dir)) };
@@ -170,6 +171,17 @@ internal static class IoiCommand
         }
         if (pairs.Count == 0)
             throw new CircuitLensException($"the dataset is empty after the correctness filter: the model got no pair right (see {Path.Combine(dir, "filter_model.json")}); try --filter sign or a larger model");
+
+        // circuit analysis (its tables go into the patching report)
+        if (circuit)
+        {
+            var analysis = IoiCircuitAnalysis.Run(model, pairs, dir, new IoiCircuitAnalysisOptions
+            {
+                Seed = o.Seed, PrependBos = o.PrependBos,
+            }, Cli.Stderr.Info, ct);
+            tables.AddRange(analysis.Tables);
+            Cli.Stderr.Info($"circuit: {analysis.Classes.Count} heads classified → {Path.Combine(dir, IoiCircuitAnalysis.Directory)}");
+        }
 
         // 4. cache and patch, pictures, report
         Cli.Stderr.Info($"[4/4] patching {pairs.Count} pairs: {o.Sweep} ({o.Method})");
