@@ -63,6 +63,20 @@ public sealed class TaskExperimentGpt2ShapeTests(Gpt2ShapeCheckpoint checkpoint)
         Assert.Equal(40, neurons.Count);
         Assert.Equal([8, 9, 10, 11], neurons.Select(n => (int)n!["layer"]!).Distinct().Order());
         Assert.True(File.Exists(Path.Combine(run, "year-probabilities.png")));
+        AssertCircuitCheck(run, "greater-than", 7);
+    }
+
+    // the built-in circuit's check: F(M) is the unablated clean metric of the run, faithfulness |F(M) − F(C)|
+    private static void AssertCircuitCheck(string run, string circuit, int heads)
+    {
+        var check = JsonNode.Parse(File.ReadAllText(Path.Combine(run, "circuit", $"check-{circuit}.json")))!;
+        double fModel = (double)check["f_model"]!, fCircuit = (double)check["f_circuit"]!;
+        Assert.Equal("mean", (string)check["ablation"]!);
+        Assert.Equal(Math.Abs(fModel - fCircuit), (double)check["faithfulness"]!, 9);
+        Assert.Equal(heads, check["minimality"]!.AsArray().Count);
+        double clean = (double)JsonNode.Parse(File.ReadAllText(Path.Combine(run, "run.json")))!["mean_clean_metric"]!;
+        Assert.Equal(clean, fModel, 4);
+        Assert.Contains($"Circuit check: {circuit}", File.ReadAllText(Path.Combine(run, "report.html")));
     }
 
     [Fact]
@@ -71,6 +85,7 @@ public sealed class TaskExperimentGpt2ShapeTests(Gpt2ShapeCheckpoint checkpoint)
         string run = Run("acronyms", "--n", "1", "--method", "attribution");
         Assert.Equal([3, 12, 12], NpyFile.Read(Path.Combine(run, "patching", "head-z.npy")).Shape);
         for (int step = 1; step <= 3; step++) Assert.Equal([12, 12], NpyFile.Read(Path.Combine(run, $"head-z_step{step}_normalized_mean.npy")).Shape);
+        AssertCircuitCheck(run, "acronyms", 8);
     }
 
     [Fact]

@@ -77,6 +77,10 @@ public static class AcronymsExperiment
         for (int s = 1; s <= 4; s++)
             report.AddTable(s < 4 ? $"Strongest heads, letter {s}" : "Strongest heads, mean of the letters", ["head", "normalised score"],
                 ExperimentSteps.RankHeads(stepMaps[s - 1]).Take(8).Select(h => new[] { h.Name, F(h.Score) }));
+        options.Log("circuit check of the built-in acronyms circuit");
+        var check = BuiltinCircuitCheckStep.Run(model, pairs, options.PrependBos, "acronyms", dir, ct: ct);
+        BuiltinCircuitCheckStep.AddTo(report, check);
+        if (check.Result is not null) files.Add(Path.Combine(dir, "circuit", "check-acronyms.json"));
         string reportPath = Path.Combine(dir, "report.html");
         report.Save(reportPath);
         files.Add(reportPath);

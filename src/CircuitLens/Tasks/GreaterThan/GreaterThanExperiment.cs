@@ -85,6 +85,10 @@ public static class GreaterThanExperiment
         report.AddSection("Year probabilities");
         report.AddParagraph($"Rows: start year YY; columns: the next token YY'. Top: clean prompts. Middle: corrupted prompts with the circuit patched in from the clean run ({circuit}). Bottom: corrupted prompts. A model that computes greater-than puts its mass right of the diagonal YY' = YY.");
         foreach (var map in yearMaps) report.AddHeatmap(map with { Subtitle = yearTitle });
+        options.Log("circuit check of the built-in greater-than circuit");
+        var check = BuiltinCircuitCheckStep.Run(model, pairs, options.PrependBos, "greater-than", dir, ct: ct);
+        BuiltinCircuitCheckStep.AddTo(report, check);
+        if (check.Result is not null) files.Add(Path.Combine(dir, "circuit", "check-greater-than.json"));
         string reportPath = Path.Combine(dir, "report.html");
         report.Save(reportPath);
         files.Add(reportPath);
