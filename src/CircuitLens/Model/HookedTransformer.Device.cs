@@ -1,0 +1,28 @@
+// Where a HookedTransformer runs (TransformerLens' model.to(device)): the CPU SIMD engine by default,
+// or a device backend from Model/Devices. Everything that goes through Run — caches, hooks, generation,
+// the plain patching engine — follows the device; the fast exact and attribution engines are CPU-only.
+using CircuitLens.Model.Devices;
+
+namespace CircuitLens.Model;
+
+public sealed partial class HookedTransformer
+{
+    private IForwardBackend? _backend;
+
+    public DeviceKind Device { get; private set; } = DeviceKind.Cpu;
+
+    /// <summary>What runs the forward pass, e.g. "cuda: NVIDIA H100 80GB HBM3 (79.1 GiB), GEMM cuBLAS".</summary>
+    public string DeviceDescription => _backend?.Description ?? $"cpu: SIMD engine ({Tensors.Gemm.MaxThreads} GEMM threads)";
+
+    /// <summary>Moves the model to <paramref name="device"/> (weights are uploaded once) and returns it. Throws a CircuitLensException when the device is not available.</summary>
+    public HookedTransformer To(DeviceKind device)
+    {
+        if (device == Device && (device == DeviceKind.Cpu || _backend is not null)) return this;
+        var next = device == DeviceKind.Cpu ? null : new IlgpuForward(IlgpuDevice.Open(device), Weights);
+        var old = _backend;
+        _backend = next;
+        Device = device;
+        if (old is IlgpuForward f) { f.Dispose(); f.Device.Dispose(); }
+        return this;
+    }
+}
