@@ -21,6 +21,8 @@ public static class Program
         root.Subcommands.Add(PatchCommand.Create());
         root.Subcommands.Add(IoiCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(MergeCommand.Create());
+        root.Subcommands.Add(DevicesCommand.Create());
 
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());

@@ -21,20 +21,30 @@ internal static class PatchCommand
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip SVG/PNG pictures (report.html is still written)." };
         var command = new Command("patch", "Activation patching sweeps over clean/corrupted pairs; writes .npy/.csv/.svg/.png, run.json and report.html.") { pairs, sweep, output, method, chunk, noPlots };
         model.AddTo(command);
+        var device = new DeviceOptions();
+        device.AddTo(command);
+        var shard = new Option<string?>("--shard") { Description = "I/N: compute only shard I (0-based) of N, a slice of whole chunks, into a partial run directory; join them with `circuitlens merge`." };
+        command.Options.Add(shard);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
             var sweeps = Sweep.Parse(r.GetValue(sweep)!);
             if (r.GetValue(chunk) < 1) throw new CircuitLensException("--chunk-size must be at least 1");
             string pairsPath = r.GetValue(pairs)!;
-            var m = model.Load(r, ct);
+            var shardSpec = r.GetValue(shard) is { } spec ? CircuitLens.Sharding.ShardSpec.Parse(spec) : (CircuitLens.Sharding.ShardSpec?)null;
+            var methodKind = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true);
+            if (device.Kind(r) != CircuitLens.Model.Devices.DeviceKind.Cpu && methodKind != PatchingMethod.Plain)
+                throw new CircuitLensException($"--device {r.GetValue(device.Device)} runs the plain engine (--method plain); the fast exact engine and attribution run on the cpu device");
+            var m = device.Apply(r, model.Load(r, ct));
             var rows = IoiJsonl.Read(pairsPath, m.Tokenizer);
             if (rows.Count == 0) throw new CircuitLensException($"{pairsPath}: no pairs (the dataset is empty)");
             string outDir = r.GetValue(output)!;
-            PatchStage.Run(m, rows, model.PrependBos(r), outDir, new PatchStageOptions
+            var stageOptions = new PatchStageOptions
             {
-                Sweeps = sweeps, Method = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true), ChunkSize = r.GetValue(chunk),
+                Sweeps = sweeps, Method = methodKind, ChunkSize = r.GetValue(chunk),
                 Plots = !r.GetValue(noPlots), PairsSource = pairsPath,
-            }, ct);
+            };
+            if (shardSpec is { } sh) ShardedPatchStage.Run(m, r.GetValue(model.Model)!, rows, model.PrependBos(r), outDir, stageOptions, sh, ct);
+            else PatchStage.Run(m, rows, model.PrependBos(r), outDir, stageOptions, ct);
             Cli.Stderr.Info($"report: {Path.Combine(outDir, "report.html")}");
             Console.Out.WriteLine(Path.GetFullPath(outDir));
             return ExitCodes.Ok;

@@ -41,7 +41,18 @@ internal static class PatchStage
             Sweeps = options.Sweeps, Method = options.Method, ChunkSize = options.ChunkSize, CheckpointDir = checkpoint, Fingerprint = fingerprint,
         }, progress, ct));
         if (job.ResumedChunks > 0) Cli.Stderr.Info($"resumed {job.ResumedChunks} finished chunk(s) from {checkpoint}");
+        WriteOutputs(model, pairs, prependBos, outDir, options, job, clock.Elapsed);
+        Directory.Delete(checkpoint, recursive: true);
+        return job;
+    }
 
+    /// <summary>Writes the arrays, pictures, report.html and run.json of a finished job (also how `merge` writes the shards' union).</summary>
+    public static void WriteOutputs(HookedTransformer model, IReadOnlyList<IoiPair> pairs, bool prependBos, string outDir, PatchStageOptions options,
+        PatchingJobResult job, TimeSpan elapsed)
+    {
+        var clock = Stopwatch.StartNew();
+        var tokenized = new IoiTokenizedPairs(model, pairs, prependBos, options.PairsSource);
+        string datasetHash = DatasetHash(pairs);
         var files = new List<string>();
         var primary = job.Exact.Count > 0 ? job.Exact : job.Attribution;
         files.AddRange(PatchingOutputs.Write(outDir, primary));
@@ -82,9 +93,7 @@ internal static class PatchStage
         });
         files.Add(reportPath);
 
-        WriteRunJson(Path.Combine(outDir, "run.json"), model, prependBos, datasetHash, pairs.Count, options, job, clock.Elapsed, files);
-        Directory.Delete(checkpoint, recursive: true);
-        return job;
+        WriteRunJson(Path.Combine(outDir, "run.json"), model, prependBos, datasetHash, pairs.Count, options, job, elapsed + clock.Elapsed, files);
     }
 
     // Token labels for position maps: meaningful only when every pair has the same length (one template).
