@@ -32,13 +32,21 @@ internal static class BenchCommand
         var seq = new Option<int>("--seq") { Description = "Tokens per prompt.", DefaultValueFactory = _ => 32 };
         var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5, Description = "Timed repetitions (best is reported)." };
         var command = new Command("forward", "Forward-pass throughput (tokens/s, GFLOP/s) against the measured matrix-product peak.") { model, threads, batch, seq, repeats };
+        var devices = new DeviceOptions();
+        devices.AddTo(command);
         command.SetAction(r => Cli.Run(() =>
         {
+            var device = devices.Kind(r);
             Gemm.MaxThreads = r.GetValue(threads);
             var m = LoadOrRandom(r.GetValue(model));
             int B = r.GetValue(batch), T = r.GetValue(seq);
             var rng = new Random(1);
             var tokens = TokenBatch.FromSequences(Enumerable.Range(0, B).Select(_ => Enumerable.Range(0, T).Select(_ => rng.Next(m.Config.VocabSize)).ToArray()).ToList());
+            if (device != CircuitLens.Model.Devices.DeviceKind.Cpu)
+            {
+                Print("forward", BenchDeviceMode.Forward(m, device, tokens, r.GetValue(repeats)));
+                return ExitCodes.Ok;
+            }
             m.Forward(tokens, LogitsMode.LastPosition);   // warm-up (packing, JIT)
             double best = double.MaxValue;
             for (int i = 0; i < r.GetValue(repeats); i++)
@@ -66,6 +74,8 @@ internal static class BenchCommand
         var compare = new Option<bool>("--compare") { Description = "Also time the whole batch at once, one pair at a time, and 1 thread." };
         var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk, as in `patch`.", DefaultValueFactory = _ => 25 };
         var command = new Command("patch", "Time the fast exact sweep, attribution patching and the plain sweep (baseline) on IOI pairs.") { model, threads, pairs, sweep, baseline, compare, chunk };
+        var patchDevices = new DeviceOptions();
+        patchDevices.AddTo(command);
         command.SetAction(r => Cli.Run(() =>
         {
             Gemm.MaxThreads = r.GetValue(threads);
@@ -80,6 +90,13 @@ internal static class BenchCommand
                 ("model", m.Config.ModelName), ("threads", Gemm.MaxThreads.ToString()), ("pairs", $"{data.Count} (tokens per prompt {data.Clean.Lengths.Min()}–{data.SeqLen}, BOS)"),
                 ("sweep", $"{s.Name}: {components} components × {data.Count} pairs = {patches} patched runs"),
             };
+            if (patchDevices.Kind(r) is var device and not CircuitLens.Model.Devices.DeviceKind.Cpu)
+            {
+                // the plain engine, through hooks, on the device (the fast exact engine is cpu-only)
+                lines.AddRange(BenchDeviceMode.Patch(m, device, data, s, components, r.GetValue(baseline) is int kb and > 0 ? kb : 12));
+                Print("patch", lines);
+                return ExitCodes.Ok;
+            }
             FastActivationPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), s);   // warm-up
             var job = new PatchingJobOptions { Sweeps = [s], ChunkSize = r.GetValue(chunk) };
 
@@ -133,7 +150,7 @@ internal static class BenchCommand
     // Seconds the plain engine (one full hooked forward of the batch per component) takes for k components:
     // timed between its progress reports after components 1 and k+1, so its set-up forwards are not counted,
     // then stopped (the full sweep would take minutes).
-    private static double TimePlainComponents(HookedTransformer m, PatchingBatch data, Sweep s, int k)
+    internal static double TimePlainComponents(HookedTransformer m, PatchingBatch data, Sweep s, int k)
     {
         using var stop = new CancellationTokenSource();
         var clock = new Stopwatch();

@@ -14,6 +14,12 @@ public sealed partial class HookedTransformer
     /// <summary>What runs the forward pass, e.g. "cuda: NVIDIA H100 80GB HBM3 (79.1 GiB), GEMM cuBLAS".</summary>
     public string DeviceDescription => _backend?.Description ?? $"cpu: SIMD engine ({Tensors.Gemm.MaxThreads} GEMM threads)";
 
+    /// <summary>Device memory held by the weights and the activation arena (0 on the cpu device).</summary>
+    public long DeviceMemoryBytes => _backend?.AllocatedBytes ?? 0;
+
+    /// <summary>The device's fp32 peak GFLOP/s when known (CUDA), else null.</summary>
+    public double? DevicePeakGflops => _backend?.PeakGflops;
+
     /// <summary>Moves the model to <paramref name="device"/> (weights are uploaded once) and returns it. Throws a CircuitLensException when the device is not available.</summary>
     public HookedTransformer To(DeviceKind device)
     {

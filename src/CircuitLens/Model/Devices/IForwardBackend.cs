@@ -9,6 +9,12 @@ internal interface IForwardBackend : IDisposable
     /// <summary>"cuda: NVIDIA H100 (…), GEMM cuBLAS" — what runs, for logs and run records.</summary>
     string Description { get; }
 
+    /// <summary>Device memory this backend holds now: the uploaded weights and the activation arena.</summary>
+    long AllocatedBytes { get; }
+
+    /// <summary>The device's fp32 peak in GFLOP/s when known (CUDA: SMs × FP32 lanes per SM × 2 × clock), else null.</summary>
+    double? PeakGflops { get; }
+
     /// <summary>Same contract as Gpt2Forward.Run: hooks see host tensors with TransformerLens shapes and may edit them.</summary>
     ForwardResult Run(TokenBatch batch, ForwardOptions options, HookRegistry hooks);
 }

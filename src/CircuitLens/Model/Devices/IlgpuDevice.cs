@@ -141,7 +141,14 @@ internal sealed class IlgpuDevice : IDisposable
     internal static CPUDevice CpuDevice => new(numThreadsPerWarp: 4, numWarpsPerMultiprocessor: 4,
         numMultiprocessors: Math.Max(1, Environment.ProcessorCount / 2));
 
-    public string Description => $"{Kind.Name()}: {Accelerator.Name} ({Accelerator.MemorySize / (1024.0 * 1024 * 1024):F1} GiB), GEMM {GemmName}";
+    public string Description => Kind == DeviceKind.Cuda
+        ? $"{Kind.Name()}: {Accelerator.Name} ({Accelerator.MemorySize / (1024.0 * 1024 * 1024):F1} GiB), GEMM {GemmName}"
+        : $"{Kind.Name()}: {Accelerator.Name} ({Accelerator.MaxNumThreads} threads), GEMM {GemmName}";
+
+    /// <summary>fp32 peak of a CUDA device: SMs × FP32 lanes per SM (by architecture) × 2 FLOP × clock; null elsewhere.</summary>
+    public double? PeakGflops => Accelerator.Device is CudaDevice d && d.Architecture is { } arch
+        ? d.NumMultiprocessors * (arch.Major is 7 || arch == CudaArchitecture.SM_80 ? 64 : 128) * 2.0 * d.ClockRate / 1e6
+        : null;
 
     public MemoryBuffer1D<float, Stride1D.Dense> Allocate(long length) => Accelerator.Allocate1D<float>(Math.Max(1, length));
 

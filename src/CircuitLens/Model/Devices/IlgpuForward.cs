@@ -29,6 +29,8 @@ internal sealed class IlgpuForward : IForwardBackend
     }
 
     public string Description => _dev.Description;
+    public long AllocatedBytes => _weights.LengthInBytes + (_ws?.Bytes ?? 0);
+    public double? PeakGflops => _dev.PeakGflops;
     public IlgpuDevice Device => _dev;
 
     private ArrayView<float> W(ParamView p) => _weights.View.SubView(p.Offset, p.Length);
@@ -250,6 +252,8 @@ internal sealed class DeviceWorkspace : IDisposable
 
     /// <summary>Per-head outputs (B,T,NH,C), only allocated when hook_result is used.</summary>
     public DeviceTensor Result => _result ??= new DeviceTensor(_dev, B, T, _cfg.NHeads, _cfg.DModel);
+
+    public long Bytes => _all.Sum(d => d.Buffer.LengthInBytes) + (_result?.Buffer.LengthInBytes ?? 0) + Ids.LengthInBytes + PosIds.LengthInBytes + PadLeft.LengthInBytes;
 
     public void Dispose()
     {
