@@ -15,6 +15,7 @@ public static class Program
         Func<string, int[]> encode = text => Gpt2Tokenizer.Default.Encode(text);
         var root = new RootCommand("CircuitLens: mechanistic interpretability for GPT-2-family models (TransformerLens for .NET).");
         root.Subcommands.Add(LogitsCommand.Create());
+        root.Subcommands.Add(TokenizeCommand.Create());
         root.Subcommands.Add(CacheCommand.Create());
         root.Subcommands.Add(GenerateCommand.Create());
         root.Subcommands.Add(DownloadCommand.Create());

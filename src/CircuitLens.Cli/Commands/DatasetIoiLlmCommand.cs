@@ -25,9 +25,10 @@ internal static class DatasetIoiLlmCommand
         var maxRequests = new Option<int?>("--max-requests") { Description = "Request budget (default: 3x what a perfect model would need, plus 2)" };
         var output = new Option<string>("--out") { Description = "JSONL file for the accepted pairs", Required = true };
         var raw = new Option<string?>("--raw") { Description = "JSONL log of every raw response (default: <out>.raw.jsonl)" };
+        var noSchema = new Option<bool>("--no-json-schema") { Description = "Do not ask for JSON-schema structured output (it is dropped by itself when a server refuses it)" };
         var command = new Command("ioi-llm", "Generate IOI pairs with a chat model, keeping only well-formed ones.")
         {
-            endpoint, model, count, apiKeyEnv, concurrency, timeout, retries, seed, temperature, perRequest, maxRequests, output, raw,
+            endpoint, model, count, apiKeyEnv, concurrency, timeout, retries, seed, temperature, perRequest, maxRequests, output, raw, noSchema,
         };
         command.SetAction(async (parseResult, ct) =>
         {
@@ -53,6 +54,7 @@ internal static class DatasetIoiLlmCommand
                     Temperature = parseResult.GetValue(temperature),
                     PairsPerRequest = parseResult.GetValue(perRequest),
                     MaxRequests = parseResult.GetValue(maxRequests),
+                    StructuredOutput = !parseResult.GetValue(noSchema),
                 };
                 var progress = new StderrProgress(p => Console.Error.WriteLine(
                     $"accepted {p.Accepted}/{p.Target}, rejected {p.Rejected}, requests {p.RequestsDone}/{p.MaxRequests}"));
@@ -61,7 +63,7 @@ internal static class DatasetIoiLlmCommand
                 // Partial results are written too: pairs already paid for should not be lost to a late failure.
                 FormatFilterJsonl.WritePairs(outPath, result.Pairs);
                 FormatFilterJsonl.WriteJson(outPath + ".rejects.json",
-                    FormatFilterJsonl.Report(options.Chat.Endpoint, result.Pairs.Count, result.RejectCounts, result.Rejections));
+                    FormatFilterJsonl.Report(ChatEndpoint.Redacted(options.Chat.Endpoint), result.Pairs.Count, result.RejectCounts, result.Rejections));
                 FilterFormatCommand.PrintRejectTable(result.RejectCounts,
                     $"wrote {result.Pairs.Count} pairs to {outPath} ({result.Requests} requests, {result.Attempts} attempts; raw responses in {result.RawLogPath})");
                 if (result.Error is not null)
@@ -80,6 +82,11 @@ internal static class DatasetIoiLlmCommand
             {
                 Console.Error.WriteLine($"error: {e.Message}");
                 return 1;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                Console.Error.WriteLine("error: interrupted (no pairs file was written; rerun the command)");
+                return 130;
             }
         });
         return command;

@@ -35,7 +35,10 @@ public sealed partial class HookedTransformer
     public int[] ToTokens(string text, bool prependBos = true)
     {
         var ids = Tokenizer.Encode(text);
-        return prependBos ? [Gpt2Tokenizer.EndOfTextId, .. ids] : ids;
+        if (!prependBos) return ids;
+        int bos = Tokenizer.EndOfTextTokenId >= 0 ? Tokenizer.EndOfTextTokenId
+            : throw new CircuitLensException($"this model's tokenizer has no {Gpt2Tokenizer.EndOfText} to prepend as BOS; use --no-bos");
+        return [bos, .. ids];
     }
 
     /// <summary>A left-padded batch of several prompts.</summary>

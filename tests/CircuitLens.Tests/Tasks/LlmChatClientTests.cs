@@ -156,6 +156,19 @@ public sealed class LlmChatClientTests : IDisposable
     }
 
     [Fact]
+    public async Task A400ForAnotherReasonIsNotBlamedOnTheSchema()
+    {
+        using var server = new LlmFakeChatServer(_ => FakeReply.Error(400, "model 'x' not found"));
+        using var client = new ChatCompletionsClient(Options(server.BaseUrl));
+        var schema = JsonDocument.Parse("""{"type": "object"}""").RootElement;
+        var error = await Assert.ThrowsAsync<ChatApiException>(() => client.CompleteAsync(Hello with { JsonSchema = schema }));
+        Assert.Contains("model 'x' not found", error.Message);
+        Assert.Equal(2, server.RequestCount); // with the schema, then once without
+        Assert.False(client.JsonSchemaRefused);
+        Assert.DoesNotContain("json_schema", server.Requests.Single(r => r.Number == 1).Body);
+    }
+
+    [Fact]
     public async Task GivesUpAfterMaxRetries()
     {
         using var server = new LlmFakeChatServer(_ => FakeReply.Error(503, "overloaded"));

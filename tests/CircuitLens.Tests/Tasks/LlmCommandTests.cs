@@ -61,6 +61,69 @@ public sealed class LlmCommandTests : IDisposable
         Assert.Single(File.ReadAllLines(raw));
     }
 
+    // Issue 11 item 2: the key (environment) and the URL user-info are in no file and not on stderr, even when
+    // the server echoes the request headers into the reply that ends up among the rejects.
+    [Fact]
+    public void SecretsAppearInNoOutput()
+    {
+        const string key = "sk-CLI-SECRET-987654321";
+        string keyVar = "CIRCUITLENS_TEST_KEY_" + Guid.NewGuid().ToString("N");
+        Environment.SetEnvironmentVariable(keyVar, key);
+        try
+        {
+            using var server = new LlmFakeChatServer(r => r.Number == 0
+                ? FakeReply.Completion(LlmIoiGeneratorTests.GoodLine(0, 0) + "\nheaders: " + string.Join("; ", r.Headers.Select(h => $"{h.Key}={h.Value}")))
+                : FakeReply.Error(401, "rejected key " + r.Authorization));
+            string output = Path.Combine(_dir, "pairs.jsonl");
+            string endpoint = $"http://carol:url-pass-4242@127.0.0.1:{server.Port}/v1";
+            var (exit, stderr) = Run("dataset", "ioi-llm", "--endpoint", endpoint, "--model", "fake", "--n", "3", "--retries", "0",
+                "--api-key-env", keyVar, "--concurrency", "1", "--out", output);
+
+            Assert.Equal(1, exit); // the second request's 401 stops the run
+            Assert.Equal("Bearer " + key, server.Requests.First().Authorization);
+            var texts = Directory.GetFiles(_dir).Select(File.ReadAllText).Append(stderr).ToList();
+            Assert.Equal(4, texts.Count); // pairs, rejects report, raw log, stderr
+            foreach (string secret in new[] { key, "url-pass-4242", "carol:" })
+                Assert.All(texts, t => Assert.DoesNotContain(secret, t));
+            Assert.Contains("***", File.ReadAllText(output + ".rejects.json"));
+        }
+        finally { Environment.SetEnvironmentVariable(keyVar, null); }
+    }
+
+    // Issue 11 item 9: Ctrl+C while a request is in flight aborted the process (exit -6, stack trace). Ctrl+C
+    // reaches a command as its cancellation token (System.CommandLine cancels it on SIGINT), so the token is
+    // cancelled here while the server sits on the request.
+    [Fact]
+    public async Task CtrlCDuringARequestExits130WithOneLine()
+    {
+        using var server = new LlmFakeChatServer(_ => FakeReply.Completion("late") with { Delay = TimeSpan.FromSeconds(30) });
+        string output = Path.Combine(_dir, "pairs.jsonl");
+        var parse = Program.BuildRoot().Parse(["dataset", "ioi-llm", "--endpoint", server.BaseUrl, "--model", "fake", "--n", "3",
+            "--retries", "0", "--out", output]);
+        var saved = Console.Error;
+        var capture = new StringWriter();
+        Console.SetError(capture);
+        int exit;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        try
+        {
+            using var cts = new CancellationTokenSource();
+            var run = parse.InvokeAsync(new System.CommandLine.InvocationConfiguration { EnableDefaultExceptionHandler = false }, cts.Token);
+            while (server.RequestCount == 0 && clock.Elapsed < TimeSpan.FromSeconds(20) && !run.IsCompleted) await Task.Delay(20);
+            Assert.True(server.RequestCount > 0, "the request never arrived: " + capture);
+            cts.Cancel();
+            exit = await run;
+        }
+        finally { Console.SetError(saved); }
+        string err = capture.ToString();
+        Assert.True(exit == 130, $"exit {exit}\n{err}");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), "cancellation waited for the reply");
+        Assert.Single(err.Split('\n'), l => l.StartsWith("error:", StringComparison.Ordinal));
+        Assert.Contains("interrupted", err);
+        Assert.DoesNotContain("   at ", err);
+        Assert.False(File.Exists(output)); // nothing half-written
+    }
+
     [Fact]
     public void RejectsBadArgumentsWithOneLine()
     {

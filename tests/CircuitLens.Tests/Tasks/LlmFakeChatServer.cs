@@ -9,7 +9,7 @@ using System.Text.Json;
 
 namespace CircuitLens.Tests.Tasks;
 
-internal sealed record FakeRequest(int Number, string Path, string Body, string? Authorization);
+internal sealed record FakeRequest(int Number, string Path, string Body, string? Authorization, IReadOnlyDictionary<string, string> Headers);
 
 internal sealed record FakeReply
 {
@@ -20,6 +20,8 @@ internal sealed record FakeReply
     public TimeSpan Delay { get; init; }
     /// <summary>Close the connection without any response.</summary>
     public bool Drop { get; init; }
+    /// <summary>Bytes sent as the body instead of <see cref="Body"/> (e.g. gzip with a Content-Encoding header).</summary>
+    public byte[]? RawBody { get; init; }
 
     public static FakeReply Completion(string content, string finishReason = "stop") => new()
     {
@@ -95,7 +97,7 @@ internal sealed class LlmFakeChatServer : IDisposable
                 int seen;
                 while ((seen = Volatile.Read(ref _maxInFlight)) < now && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen) { }
                 headers.TryGetValue("authorization", out string? auth);
-                var request = new FakeRequest(Interlocked.Increment(ref _count) - 1, path, body, auth);
+                var request = new FakeRequest(Interlocked.Increment(ref _count) - 1, path, body, auth, headers);
                 Requests.Enqueue(request);
                 var reply = _script(request);
                 if (reply.Delay > TimeSpan.Zero) await Task.Delay(reply.Delay, _stop.Token);
@@ -104,7 +106,7 @@ internal sealed class LlmFakeChatServer : IDisposable
                     socket.LingerState = new LingerOption(true, 0); // reset, not a graceful close
                     return;
                 }
-                byte[] payload = Encoding.UTF8.GetBytes(reply.Body);
+                byte[] payload = reply.RawBody ?? Encoding.UTF8.GetBytes(reply.Body);
                 var head = new StringBuilder($"HTTP/1.1 {reply.Status} {ReasonPhrase(reply.Status)}\r\n");
                 head.Append("Content-Type: application/json\r\nConnection: close\r\n");
                 head.Append($"Content-Length: {payload.Length}\r\n");

@@ -169,6 +169,37 @@ public sealed class LlmIoiGeneratorTests : IDisposable
     }
 
     [Fact]
+    public async Task StructuredRepliesAreJudgedPairByPair()
+    {
+        using var server = new LlmFakeChatServer(_ => FakeReply.Completion(
+            "{\"pairs\": [" + GoodLine(0, 0) + ",\n " + GoodLine(0, 1) + ", {\"clean\": \"x\"}]}"));
+        var result = await LlmIoiGenerator.GenerateAsync(Options(server.BaseUrl, 2) with { MaxRequests = 1 }, FormatFilterTests.FakeEncode);
+
+        var body = JsonDocument.Parse(server.Requests.Single().Body).RootElement;
+        var format = body.GetProperty("response_format");
+        Assert.Equal("json_schema", format.GetProperty("type").GetString());
+        Assert.Equal("ioi_pairs", format.GetProperty("json_schema").GetProperty("name").GetString());
+        Assert.Equal(2, result.Pairs.Count);
+        Assert.Empty(result.Rejections); // the target was reached before the malformed third pair
+    }
+
+    [Fact]
+    public async Task ServerWithoutStructuredOutputGetsPlainRequests()
+    {
+        // Like an older llama.cpp: 400 for any response_format it does not know.
+        using var server = new LlmFakeChatServer(r => r.Body.Contains("json_schema", StringComparison.Ordinal)
+            ? FakeReply.Error(400, "response_format type json_schema is not supported")
+            : FakeReply.Completion(GoodLine(r.Number, 0) + "\n" + GoodLine(r.Number, 1)));
+        var result = await LlmIoiGenerator.GenerateAsync(Options(server.BaseUrl, 4) with { PairsPerRequest = 2 }, FormatFilterTests.FakeEncode);
+
+        Assert.Null(result.Error);
+        Assert.Equal(4, result.Pairs.Count);
+        // First request: refused with the schema, sent again without; the second request goes out plain at once.
+        var bodies = server.Requests.OrderBy(r => r.Number).Select(r => r.Body.Contains("json_schema", StringComparison.Ordinal)).ToList();
+        Assert.Equal([true, false, false], bodies);
+    }
+
+    [Fact]
     public async Task UnreachableEndpointReturnsErrorAndNoPairs()
     {
         var result = await LlmIoiGenerator.GenerateAsync(

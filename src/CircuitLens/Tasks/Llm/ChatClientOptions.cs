@@ -1,4 +1,4 @@
-// Settings for ChatCompletionsClient: where to send requests, how long to wait, how to retry, where to log.
+// Settings for ChatCompletionsClient: where to send requests, how long to wait, how to retry, how much to accept, where to log.
 namespace CircuitLens.Tasks.Llm;
 
 public sealed record ChatClientOptions
@@ -20,6 +20,8 @@ public sealed record ChatClientOptions
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>Requests in flight at once.</summary>
     public int MaxConcurrency { get; init; } = 4;
+    /// <summary>Largest reply body accepted, after decompression; a larger one fails the request without retry.</summary>
+    public long MaxResponseBytes { get; init; } = 8L << 20;
     /// <summary>JSONL file that every attempt's raw response is appended to; null logs nothing.</summary>
     public string? RawLogPath { get; init; }
     /// <summary>Seed for the back-off jitter (tests); null uses a shared random source.</summary>

@@ -1,94 +1,105 @@
-// Minimal client for OpenAI-compatible POST /chat/completions (OpenAI, Ollama, llama.cpp, vLLM): retries with
-// exponential back-off and jitter on 429/5xx/timeouts/connection errors (honouring Retry-After), fails fast with one
-// clear line on other 4xx, bounds concurrency, and appends every attempt's raw response to a JSONL log.
+// Chat completions from any OpenAI-compatible server (OpenAI, vLLM, Ollama, LM Studio, llama.cpp) through
+// Microsoft.Extensions.AI's IChatClient over the OpenAI client with a custom endpoint. What it adds: the key
+// read from an environment variable (never written anywhere: every logged or thrown text is redacted),
+// bounded concurrency, retries, a size cap and a raw log per HTTP attempt (ChatAttemptHandler, under the
+// OpenAI client), and JSON-schema structured output that falls back to plain text once a server refuses it.
 // It does not stream, call tools, or interpret the model's text; callers parse Content themselves.
-using System.Diagnostics;
+using System.ClientModel;
+using System.ClientModel.Primitives;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text;
-using System.Text.Json;
-using System.Text.Json.Nodes;
+using Microsoft.Extensions.AI;
+using OpenAI;
+using AI = Microsoft.Extensions.AI;
 
 namespace CircuitLens.Tasks.Llm;
 
 public sealed class ChatCompletionsClient : IDisposable
 {
     private readonly ChatClientOptions _options;
+    private readonly ChatEndpoint _endpoint;
     private readonly HttpClient _http;
+    private readonly ChatAttemptHandler _handler;
+    private readonly IChatClient _chat;
     private readonly SemaphoreSlim _slots;
-    private readonly ChatRawLog _log;
-    private readonly string? _apiKey;
-    private readonly Random _jitter;
-    private readonly Lock _jitterGate = new();
+    private readonly SecretRedactor _redactor;
     private int _requests;
-    private int _attempts;
+    private volatile bool _schemaRefused;
 
     public ChatCompletionsClient(ChatClientOptions options)
     {
         if (options.MaxConcurrency < 1) throw new CircuitLensException($"concurrency must be at least 1, got {options.MaxConcurrency}");
         if (options.MaxRetries < 0) throw new CircuitLensException($"retries must be 0 or more, got {options.MaxRetries}");
         if (options.Timeout <= TimeSpan.Zero) throw new CircuitLensException($"timeout must be positive, got {options.Timeout.TotalSeconds}s");
+        if (options.MaxResponseBytes < 1024) throw new CircuitLensException($"reply size limit must be at least 1024 bytes, got {options.MaxResponseBytes}");
         if (string.IsNullOrWhiteSpace(options.Model)) throw new CircuitLensException("model name is empty");
         _options = options;
-        Url = ResolveUrl(options.Endpoint);
+        _endpoint = ChatEndpoint.Parse(options.Endpoint);
         string? key = Environment.GetEnvironmentVariable(options.ApiKeyEnvironmentVariable);
-        _apiKey = string.IsNullOrWhiteSpace(key) ? null : key.Trim();
-        // Per-attempt timeouts are enforced with our own token so a timeout is told apart from the caller cancelling.
-        _http = new HttpClient(new SocketsHttpHandler
+        key = string.IsNullOrWhiteSpace(key) ? null : key.Trim();
+        _redactor = new SecretRedactor([key, .. _endpoint.Secrets(options.Endpoint)]);
+
+        AuthenticationHeaderValue? authorization = key is not null ? new("Bearer", key)
+            : _endpoint.BasicCredentials is { } basic ? new("Basic", basic) : null;
+        _handler = new ChatAttemptHandler(options, _endpoint.Url, _redactor, new ChatRawLog(options.RawLogPath), authorization,
+            new SocketsHttpHandler
+            {
+                ConnectTimeout = options.Timeout,
+                PooledConnectionLifetime = TimeSpan.FromMinutes(2),
+                AutomaticDecompression = DecompressionMethods.All,
+            });
+        _http = new HttpClient(_handler) { Timeout = Timeout.InfiniteTimeSpan };
+        // The key travels in the handler's Authorization header; the OpenAI client's own credential is a placeholder
+        // it requires, replaced on every attempt. Retries and timeouts are the handler's, so the client's are off.
+        var openAi = new OpenAI.Chat.ChatClient(options.Model, new ApiKeyCredential("set-by-circuitlens"), new OpenAIClientOptions
         {
-            ConnectTimeout = options.Timeout,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(2),
-            AutomaticDecompression = DecompressionMethods.All,
-        }) { Timeout = Timeout.InfiniteTimeSpan };
+            Endpoint = _endpoint.BaseUrl,
+            Transport = new HttpClientPipelineTransport(_http),
+            RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
+            NetworkTimeout = Timeout.InfiniteTimeSpan,
+        });
+        _chat = openAi.AsIChatClient();
         _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
-        _log = new ChatRawLog(options.RawLogPath);
-        _jitter = options.JitterSeed is { } seed ? new Random(seed) : new Random();
     }
 
-    /// <summary>The resolved .../chat/completions URL.</summary>
-    public Uri Url { get; }
+    /// <summary>The resolved .../chat/completions URL (never with user-info).</summary>
+    public Uri Url => _endpoint.Url;
     /// <summary>Requests started (each may take several attempts).</summary>
     public int RequestsStarted => Volatile.Read(ref _requests);
     /// <summary>HTTP attempts made, retries included.</summary>
-    public int AttemptsMade => Volatile.Read(ref _attempts);
+    public int AttemptsMade => _handler.AttemptsMade;
+    /// <summary>True once the server refused a JSON-schema response format; later requests ask for plain text.</summary>
+    public bool JsonSchemaRefused => _schemaRefused;
 
-    /// <summary>Accepts "http://host:port/v1" (appends /chat/completions) or the full endpoint URL.</summary>
-    public static Uri ResolveUrl(string endpoint)
-    {
-        string trimmed = endpoint.Trim().TrimEnd('/');
-        if (!Uri.TryCreate(trimmed, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
-            throw new CircuitLensException($"endpoint \"{endpoint}\" is not an http(s) URL such as http://localhost:11434/v1");
-        return trimmed.EndsWith("/chat/completions", StringComparison.OrdinalIgnoreCase) ? uri : new Uri(trimmed + "/chat/completions");
-    }
+    /// <summary>Accepts "http://host:port/v1" (appends /chat/completions) or the full endpoint URL; drops user-info.</summary>
+    public static Uri ResolveUrl(string endpoint) => ChatEndpoint.Parse(endpoint).Url;
 
     /// <summary>Sends one chat request, retrying transient failures. Throws <see cref="ChatApiException"/> when it
     /// fails for good and <see cref="OperationCanceledException"/> when <paramref name="ct"/> is cancelled.</summary>
     public async Task<ChatCompletion> CompleteAsync(ChatRequest request, CancellationToken ct = default)
     {
         int index = Interlocked.Increment(ref _requests) - 1;
-        string body = BuildBody(request);
+        var messages = request.Messages.Select(m => new AI.ChatMessage(new ChatRole(m.Role), m.Content)).ToList();
         await _slots.WaitAsync(ct).ConfigureAwait(false);
         try
         {
-            for (int attempt = 1; ; attempt++)
+            var scope = new ChatAttemptHandler.RequestScope(index);
+            ChatAttemptHandler.Scope.Value = scope;
+            bool withSchema = request.JsonSchema is not null && !_schemaRefused;
+            ChatResponse response;
+            try
             {
-                Interlocked.Increment(ref _attempts);
-                var outcome = await AttemptAsync(body, ct).ConfigureAwait(false);
-                if (outcome.Completion is { } done)
-                {
-                    _log.Append(index, attempt, outcome.Status, outcome.Body, outcome.ElapsedMs, null, null);
-                    return new ChatCompletion(done.Content, done.FinishReason, attempt, index);
-                }
-                bool giveUp = !outcome.Retryable || attempt > _options.MaxRetries;
-                TimeSpan? delay = giveUp ? null : RetryDelay(attempt, outcome.RetryAfter);
-                _log.Append(index, attempt, outcome.Status, outcome.Body, outcome.ElapsedMs, outcome.Failure, delay?.TotalMilliseconds);
-                if (giveUp)
-                {
-                    string suffix = outcome.Retryable ? $" (gave up after {attempt} attempt{(attempt == 1 ? "" : "s")})" : "";
-                    throw new ChatApiException($"{Url}: {outcome.Failure}{suffix}", outcome.Status, attempt, outcome.Exception);
-                }
-                await Task.Delay(delay!.Value, ct).ConfigureAwait(false);
+                response = await SendAsync(messages, Options(request, withSchema), ct).ConfigureAwait(false);
             }
+            catch (ChatApiException e) when (withSchema && e.StatusCode is 400 or 422)
+            {
+                // Servers without structured output (older llama.cpp, Ollama, vLLM builds) refuse the format: ask again
+                // for plain text and, when that works, ask every later request that way. A 400 for another reason fails
+                // again here and is reported as such. The format filter judges the lines either way.
+                response = await SendAsync(messages, Options(request, withSchema: false), ct).ConfigureAwait(false);
+                _schemaRefused = true;
+            }
+            return new ChatCompletion(_redactor.Redact(response.Text), response.FinishReason?.Value, scope.Attempts, index);
         }
         finally
         {
@@ -96,157 +107,37 @@ public sealed class ChatCompletionsClient : IDisposable
         }
     }
 
-    private sealed record Outcome(
-        (string Content, string? FinishReason)? Completion, int? Status, string? Body, double ElapsedMs,
-        string? Failure, bool Retryable, TimeSpan? RetryAfter, Exception? Exception);
-
-    private async Task<Outcome> AttemptAsync(string body, CancellationToken ct)
+    private async Task<ChatResponse> SendAsync(List<AI.ChatMessage> messages, ChatOptions options, CancellationToken ct)
     {
-        var clock = Stopwatch.StartNew();
-        using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        attemptCts.CancelAfter(_options.Timeout);
-        int? status = null;
-        string? text = null;
         try
         {
-            using var message = new HttpRequestMessage(HttpMethod.Post, Url)
-            {
-                Content = new StringContent(body, Encoding.UTF8, "application/json"),
-            };
-            if (_apiKey is not null) message.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _apiKey);
-            using var response = await _http.SendAsync(message, HttpCompletionOption.ResponseContentRead, attemptCts.Token).ConfigureAwait(false);
-            status = (int)response.StatusCode;
-            text = await response.Content.ReadAsStringAsync(attemptCts.Token).ConfigureAwait(false);
-            double ms = clock.Elapsed.TotalMilliseconds;
-            if (response.IsSuccessStatusCode)
-            {
-                return TryParseCompletion(text, out var completion, out string? why)
-                    ? new Outcome(completion, status, text, ms, null, false, null, null)
-                    : new Outcome(null, status, text, ms, $"unreadable response body ({why})", true, null, null);
-            }
-            bool retryable = status is 408 or 429 or >= 500;
-            string failure = $"HTTP {status} {response.ReasonPhrase}: {ServerMessage(text)}";
-            return new Outcome(null, status, text, ms, failure, retryable, RetryAfter(response), null);
+            return await _chat.GetResponseAsync(messages, options, ct).ConfigureAwait(false);
         }
-        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        catch (ClientResultException e) when (e.InnerException is ChatApiException api)
         {
-            string failure = $"no response within {_options.Timeout.TotalSeconds:0.###} s";
-            return new Outcome(null, status, text, clock.Elapsed.TotalMilliseconds, failure, true, null, e);
+            throw api;
         }
-        catch (Exception e) when (e is HttpRequestException or IOException)
+        catch (Exception e) when (e is ClientResultException or System.Text.Json.JsonException or InvalidOperationException or FormatException)
         {
-            string failure = $"connection failed: {OneLine(Innermost(e).Message)}";
-            return new Outcome(null, status, text, clock.Elapsed.TotalMilliseconds, failure, true, null, e);
+            // The handler only passes on bodies it could read as completions; anything the OpenAI client still rejects lands here.
+            throw new ChatApiException($"{Url}: unusable reply ({_redactor.Redact(ChatReply.OneLine(e.Message))})", null, 1);
         }
     }
 
-    // Exponential back-off with "equal jitter": half fixed, half random, so clients that failed together spread out.
-    // A server's Retry-After is a floor (capped by MaxRetryAfter).
-    private TimeSpan RetryDelay(int attempt, TimeSpan? retryAfter)
+    private ChatOptions Options(ChatRequest request, bool withSchema) => new()
     {
-        double baseMs = Math.Min(_options.MaxBackoff.TotalMilliseconds,
-            _options.InitialBackoff.TotalMilliseconds * Math.Pow(2, attempt - 1));
-        double random;
-        lock (_jitterGate) random = _jitter.NextDouble();
-        double ms = baseMs * (0.5 + 0.5 * random);
-        if (retryAfter is { } floor)
-            ms = Math.Max(ms, Math.Min(floor.TotalMilliseconds, _options.MaxRetryAfter.TotalMilliseconds));
-        return TimeSpan.FromMilliseconds(ms);
-    }
-
-    private static TimeSpan? RetryAfter(HttpResponseMessage response)
-    {
-        var header = response.Headers.RetryAfter;
-        if (header?.Delta is { } delta) return delta;
-        if (header?.Date is { } date) return date - DateTimeOffset.UtcNow is { } wait && wait > TimeSpan.Zero ? wait : TimeSpan.Zero;
-        return null;
-    }
-
-    private string BuildBody(ChatRequest request)
-    {
-        var messages = new JsonArray();
-        foreach (var m in request.Messages) messages.Add(new JsonObject { ["role"] = m.Role, ["content"] = m.Content });
-        var body = new JsonObject { ["model"] = _options.Model, ["messages"] = messages };
-        if (request.Temperature is { } t) body["temperature"] = t;
-        if (request.MaxTokens is { } n) body["max_tokens"] = n;
-        if (request.Seed is { } seed) body["seed"] = seed;
-        if (request.ResponseFormat is { } format) body["response_format"] = new JsonObject { ["type"] = format };
-        return body.ToJsonString();
-    }
-
-    internal static bool TryParseCompletion(string text, out (string Content, string? FinishReason) completion, out string? why)
-    {
-        completion = default;
-        try
-        {
-            using var doc = JsonDocument.Parse(text);
-            var root = doc.RootElement;
-            if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("error", out var error))
+        Temperature = request.Temperature is { } t ? (float)t : null,
+        MaxOutputTokens = request.MaxTokens,
+        Seed = request.Seed,
+        ResponseFormat = withSchema ? ChatResponseFormat.ForJsonSchema(request.JsonSchema!.Value, request.JsonSchemaName ?? "reply")
+            : request.ResponseFormat switch
             {
-                why = "server error: " + ErrorText(error);
-                return false;
-            }
-            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("choices", out var choices)
-                || choices.ValueKind != JsonValueKind.Array || choices.GetArrayLength() == 0)
-            {
-                why = "no choices";
-                return false;
-            }
-            var first = choices[0];
-            if (!first.TryGetProperty("message", out var message) || !message.TryGetProperty("content", out var content)
-                || content.ValueKind != JsonValueKind.String)
-            {
-                why = "no message content";
-                return false;
-            }
-            string? finish = first.TryGetProperty("finish_reason", out var f) && f.ValueKind == JsonValueKind.String ? f.GetString() : null;
-            completion = (content.GetString()!, finish);
-            why = null;
-            return true;
-        }
-        catch (JsonException e)
-        {
-            why = "invalid JSON: " + OneLine(e.Message);
-            return false;
-        }
-    }
-
-    // The server's own words for an error: OpenAI {"error":{"message":...}}, {"error":"..."}, {"message":...}, or the raw body.
-    internal static string ServerMessage(string? body)
-    {
-        if (string.IsNullOrWhiteSpace(body)) return "(empty body)";
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            var root = doc.RootElement;
-            if (root.ValueKind == JsonValueKind.Object)
-            {
-                if (root.TryGetProperty("error", out var error)) return ErrorText(error);
-                if (root.TryGetProperty("message", out var msg) && msg.ValueKind == JsonValueKind.String) return OneLine(msg.GetString()!);
-            }
-        }
-        catch (JsonException) { }
-        return OneLine(body);
-    }
-
-    private static string ErrorText(JsonElement error) => OneLine(error.ValueKind switch
-    {
-        JsonValueKind.String => error.GetString()!,
-        JsonValueKind.Object when error.TryGetProperty("message", out var m) && m.ValueKind == JsonValueKind.String => m.GetString()!,
-        _ => error.GetRawText(),
-    });
-
-    private static string OneLine(string text)
-    {
-        string single = string.Join(' ', text.Split((char[])['\r', '\n', '\t'], StringSplitOptions.RemoveEmptyEntries)).Trim();
-        return single.Length <= 300 ? single : single[..300] + "…";
-    }
-
-    private static Exception Innermost(Exception e)
-    {
-        while (e.InnerException is not null) e = e.InnerException;
-        return e;
-    }
+                null => null,
+                "json_object" => ChatResponseFormat.Json,
+                "text" => ChatResponseFormat.Text,
+                var other => throw new CircuitLensException($"response format \"{other}\" is not one of json_object, text"),
+            },
+    };
 
     public void Dispose()
     {

@@ -1,7 +1,10 @@
 // Generates IOI pairs by asking an OpenAI-compatible chat model and keeping only what FormatFilter accepts.
 // Requests go out in waves (at most the client's concurrency at a time) until enough pairs are accepted, the
 // request budget is spent, or a request fails for good; replies are processed in request order, so a seeded run
-// against a deterministic server is reproducible. It does not check whether GPT-2 solves the prompts (ModelFilter).
+// against a deterministic server is reproducible. Servers that support structured output are asked for
+// {"pairs": [...]} by JSON schema; each pair then becomes one candidate line, so the same format filter judges
+// both kinds of reply. It does not check whether GPT-2 solves the prompts (ModelFilter).
+using System.Text.Json;
 using CircuitLens.Tasks.Filtering;
 using CircuitLens.Tasks.Ioi;
 
@@ -42,6 +45,8 @@ public static class LlmIoiGenerator
                     Temperature = options.Temperature,
                     MaxTokens = options.MaxTokens,
                     Seed = options.Seed is { } s ? unchecked(s + index) : null,
+                    JsonSchema = options.StructuredOutput ? PairsSchema.RootElement : null,
+                    JsonSchemaName = "ioi_pairs",
                 }, ct);
             }
             issued += wave;
@@ -75,11 +80,41 @@ public static class LlmIoiGenerator
         };
     }
 
-    // Every non-blank line of the reply is a candidate; code-fence lines are the one wrapper we tolerate silently.
+    /// <summary>The structured-output schema: {"pairs": [{"clean", "corrupt", "io", "s"}, ...]}.</summary>
+    internal static readonly JsonDocument PairsSchema = JsonDocument.Parse("""
+        {"type": "object", "additionalProperties": false, "required": ["pairs"],
+         "properties": {"pairs": {"type": "array", "items": {"type": "object", "additionalProperties": false,
+           "required": ["clean", "corrupt", "io", "s"],
+           "properties": {"clean": {"type": "string"}, "corrupt": {"type": "string"}, "io": {"type": "string"}, "s": {"type": "string"}}}}}}
+        """);
+
+    // A structured reply {"pairs": [...]} gives one candidate per pair; otherwise every line of the reply is one.
+    internal static IEnumerable<string> CandidateLines(string content)
+    {
+        string trimmed = content.Trim();
+        if (trimmed.StartsWith('{') && trimmed.Contains("\"pairs\"", StringComparison.Ordinal))
+        {
+            JsonDocument? doc = null;
+            try { doc = JsonDocument.Parse(trimmed); }
+            catch (JsonException) { }
+            if (doc is not null)
+            {
+                using (doc)
+                {
+                    if (doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("pairs", out var pairs)
+                        && pairs.ValueKind == JsonValueKind.Array)
+                        return pairs.EnumerateArray().Select(p => p.GetRawText().ReplaceLineEndings(" ")).ToList();
+                }
+            }
+        }
+        return content.Split('\n');
+    }
+
+    // Every non-blank candidate is judged; code-fence lines are the one wrapper we tolerate silently.
     private static void Collect(string content, FormatFilter filter, List<IoiPair> accepted, List<FormatRejection> rejected, int target)
     {
         int lineNumber = 0;
-        foreach (var raw in content.Split('\n'))
+        foreach (var raw in CandidateLines(content))
         {
             lineNumber++;
             string line = raw.TrimEnd('\r').Trim();

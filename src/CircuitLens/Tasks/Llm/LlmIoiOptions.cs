@@ -12,6 +12,8 @@ public sealed record LlmIoiOptions
     public int? MaxRequests { get; init; }
     public double Temperature { get; init; } = 0.9;
     public int MaxTokens { get; init; } = 4096;
+    /// <summary>Ask for JSON-schema structured output ({"pairs": [...]}); servers that refuse it get plain requests.</summary>
+    public bool StructuredOutput { get; init; } = true;
     /// <summary>Seeds the prompt examples and name hints, and is sent as the request seed (+ request index).</summary>
     public int? Seed { get; init; }
 
