@@ -80,6 +80,7 @@ internal sealed class IlgpuDevice : IDisposable
                 try
                 {
                     _cublas = new CuBlas(cuda);
+                    _cublas.Stream = (CudaStream)cuda.DefaultStream;   // the kernels' stream, so products and kernels stay in order
                     GemmKernel = GemmKernel.CuBlas;
                 }
                 catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or CuBlasException or BadImageFormatException)
