@@ -24,7 +24,17 @@ public sealed partial class HookedTransformer
     public HookedTransformer To(DeviceKind device)
     {
         if (device == Device && (device == DeviceKind.Cpu || _backend is not null)) return this;
-        var next = device == DeviceKind.Cpu ? null : new IlgpuForward(IlgpuDevice.Open(device), Weights);
+        IForwardBackend? next = null;
+        if (device != DeviceKind.Cpu)
+        {
+            var opened = IlgpuDevice.Open(device);
+            try { next = new IlgpuForward(opened, Weights); }
+            catch (Exception e) when (e is not CircuitLensException)
+            {
+                opened.Dispose();
+                throw new CircuitLensException($"--device {device.Name()}: cannot upload the {Weights.ParameterCount * 4 / 1e9:F2} GB of weights ({e.GetType().Name}: {e.Message.Split('\n')[0]})");
+            }
+        }
         var old = _backend;
         _backend = next;
         Device = device;
