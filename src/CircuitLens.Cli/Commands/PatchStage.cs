@@ -67,7 +67,7 @@ internal static class PatchStage
             foreach (var a in agreement) Cli.Stderr.Info($"{a.Sweep}: exact vs attribution correlation {a.PerExampleCorrelation:F3} (per example), {a.MeanMapCorrelation:F3} (mean map)");
         }
 
-        var context = new PatchingFigureContext(model.Config.ModelName, prependBos, pairs.Count, options.Method.ToString().ToLowerInvariant(),
+        var context = new PatchingFigureContext(model.Config.ModelName, prependBos, pairs.Count, options.Method == PatchingMethod.Both ? "exact" : options.Method.ToString().ToLowerInvariant(),
             PositionLabels(model, tokenized), MarkIoiHeads: true);
         if (options.Plots)
         {
@@ -89,7 +89,7 @@ internal static class PatchStage
             Title = $"CircuitLens · activation patching · {model.Config.ModelName}",
             Context = context, RunInfo = info, Tables = options.ExtraTables,
             Results = job.Exact, Attribution = job.Attribution, Agreement = agreement,
-            Attention = TopHeadAttention(model, tokenized, primary),
+            Attention = AttentionExamples(model, tokenized),
         });
         files.Add(reportPath);
 
@@ -104,25 +104,22 @@ internal static class PatchStage
         return pairs.Clean[0].Select((id, i) => $"{i}:{model.Tokenizer.TokenToString(id)}").ToArray();
     }
 
-    // The attention patterns (clean run of example 1) of the 3 strongest positive and 3 strongest negative heads.
-    private static IReadOnlyList<AttentionExample> TopHeadAttention(HookedTransformer model, IoiTokenizedPairs pairs, IReadOnlyList<PatchingResult> results)
+    // Every head's attention pattern on the clean prompts of the first few examples, for the report's pattern viewer.
+    private static IReadOnlyList<AttentionExample> AttentionExamples(HookedTransformer model, IoiTokenizedPairs pairs, int count = 3)
     {
-        if (results.FirstOrDefault(r => r.Sweep == Sweep.HeadZ) is not { } z) return [];
-        var ranked = PatchingReport.TopHeads(z, model.Config.NLayers * model.Config.NHeads);
-        var chosen = ranked.Where(h => h.Score > 0).Take(3).Concat(ranked.Where(h => h.Score < 0).Take(3)).ToList();
-        var tokens = pairs.Clean[0];
-        var layers = chosen.Select(h => h.Layer).ToHashSet();
-        var (_, cache) = model.RunWithCache(TokenBatch.Single(tokens), name => name.EndsWith("attn.hook_pattern") && layers.Contains(int.Parse(name.Split('.')[1])),
-            new ForwardOptions { Logits = LogitsMode.None });
-        var labels = tokens.Select(id => model.Tokenizer.TokenToString(id)).ToArray();
-        return chosen.Select(h =>
+        int L = model.Config.NLayers, H = model.Config.NHeads;
+        var examples = new List<AttentionExample>();
+        for (int b = 0; b < Math.Min(count, pairs.Clean.Count); b++)
         {
-            var pattern = cache[HookPoint.Pattern, h.Layer];
+            var tokens = pairs.Clean[b];
             int T = tokens.Length;
-            var values = new float[T, T];
-            for (int q = 0; q < T; q++) for (int k = 0; k < T; k++) values[q, k] = pattern[0, h.HeadIndex, q, k];
-            return new AttentionExample($"{h.Head} ({h.Score:+0.00;-0.00})", values, labels, pairs.Pairs[0].Clean);
-        }).ToList();
+            var (_, cache) = model.RunWithCache(TokenBatch.Single(tokens), name => name.EndsWith("attn.hook_pattern"), new ForwardOptions { Logits = LogitsMode.None });
+            var patterns = Tensor.Zeros(L, H, T, T);
+            for (int l = 0; l < L; l++)
+                cache[HookPoint.Pattern, l].Span[..(H * T * T)].CopyTo(patterns.Span.Slice(l * H * T * T, H * T * T));   // [1, head, q, k] → [layer, head, q, k]
+            examples.Add(new AttentionExample(pairs.Pairs[b].Clean, tokens.Select(id => model.Tokenizer.TokenToString(id)).ToArray(), patterns));
+        }
+        return examples;
     }
 
     public static string DatasetHash(IReadOnlyList<IoiPair> pairs)

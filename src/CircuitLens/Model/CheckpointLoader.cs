@@ -54,6 +54,11 @@ public static class CheckpointLoader
         var parent = Directory.GetParent(full);
         if (parent?.Name == "snapshots" && parent.Parent?.Name.StartsWith("models--", StringComparison.Ordinal) == true)
             return parent.Parent.Name["models--".Length..].Replace("--", "/");
-        return config.ModelName is { Length: > 0 } n && n != "gpt2" ? n : Path.GetFileName(full);
+        if (config.ModelName is { Length: > 0 } n && n != "gpt2") return n;
+        // A folder named just "model" (or "checkpoint", ...) says nothing: name it after its parent, e.g. tiny-gpt2/model → tiny-gpt2.
+        string folder = Path.GetFileName(full);
+        return GenericFolderNames.Contains(folder) && parent is not null && parent.Name.Length > 0 ? parent.Name : folder;
     }
+
+    private static readonly HashSet<string> GenericFolderNames = new(StringComparer.OrdinalIgnoreCase) { "model", "models", "checkpoint", "weights", "hf", "final" };
 }

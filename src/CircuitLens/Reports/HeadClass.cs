@@ -16,6 +16,13 @@ public static class HeadClass
     /// <summary>Legend text for a tag ("NM" → "name mover"); unknown tags describe themselves.</summary>
     public static string Describe(string tag) => Names.TryGetValue(tag, out var name) ? name : tag;
 
+    /// <summary>Tags in the standard IOI order (name movers first), then any others alphabetically.</summary>
+    public static IEnumerable<string> Ordered(IEnumerable<string> tags)
+    {
+        string[] order = [NameMover, BackupNameMover, NegativeNameMover, SInhibition, Induction, DuplicateToken, PreviousToken];
+        return tags.Distinct().OrderBy(t => Array.IndexOf(order, t) is var k && k >= 0 ? k : order.Length).ThenBy(t => t, StringComparer.Ordinal);
+    }
+
     /// <summary>The IOI paper's head classes for GPT-2 small as (layer, head) → tag.</summary>
     public static IReadOnlyDictionary<(int Row, int Col), string> IoiPaperHeads { get; } = Build(
         (NameMover, [(9, 9), (10, 0), (9, 6)]),

@@ -1,6 +1,6 @@
 // One 2-D map to draw: values with row/column labels and how to present them. Used for
 // [layer, head] and [layer, pos] patching maps and [query_pos, key_pos] attention patterns.
-// This is data only; HeatmapSvg and HeatmapPng draw it.
+// This is data only; HeatmapPng and HeatmapSvg draw it (ScottPlot), HtmlReport inlines it.
 namespace CircuitLens.Reports;
 
 public sealed record Heatmap(string Title, float[,] Values, string[] RowLabels, string[] ColumnLabels)
@@ -10,13 +10,19 @@ public sealed record Heatmap(string Title, float[,] Values, string[] RowLabels, 
     /// <summary>Second title line, e.g. "gpt2 · head-z · 87 pairs · BOS".</summary>
     public string? Subtitle { get; init; }
     public ColorScale Scale { get; init; } = ColorScale.Diverging;
-    /// <summary>Colour-scale limit; default max |v| (diverging) or max v (sequential).</summary>
+    /// <summary>Colour-scale limit: the scale spans ±Limit (0..Limit sequential), wider only when a value exceeds it; default max |v| (diverging) or max v (sequential).</summary>
     public float? Limit { get; init; }
     public string ValueLabel { get; init; } = "normalised logit diff";
     /// <summary>Cells to outline with a short tag, e.g. (9, 9) → "NM". Tags are explained in a legend (see HeadClass).</summary>
     public IReadOnlyDictionary<(int Row, int Col), string>? Marks { get; init; }
     /// <summary>Print each value in its cell (only when the grid is small enough to read them).</summary>
     public bool Annotate { get; init; }
+
+    /// <summary>When rows are too thin to label each, label every k-th row with k a multiple of this (e.g. the head count for "layer.head" rows, so each layer's first head is labelled); default: a round stride.</summary>
+    public int? RowLabelStep { get; init; }
+
+    /// <summary>Row r, column c is attention head c of layer r: report.html lets a reader click it to open its attention pattern.</summary>
+    public bool CellsAreHeads { get; init; }
 
     public int Rows => Values.GetLength(0);
     public int Columns => Values.GetLength(1);
@@ -26,7 +32,11 @@ public sealed record Heatmap(string Title, float[,] Values, string[] RowLabels, 
 
     /// <summary>A [layer, head] patching map with numeric labels.</summary>
     public static Heatmap LayerHead(string title, float[,] values) =>
-        new(title, values, IndexLabels(values.GetLength(0)), IndexLabels(values.GetLength(1)));
+        new(title, values, IndexLabels(values.GetLength(0)), IndexLabels(values.GetLength(1))) { CellsAreHeads = true };
+
+    /// <summary>A [layer, neuron] map (e.g. MLP neuron patching) with numeric labels.</summary>
+    public static Heatmap LayerNeuron(string title, float[,] values) =>
+        new(title, values, IndexLabels(values.GetLength(0)), IndexLabels(values.GetLength(1))) { ColumnAxisTitle = "neuron" };
 
     /// <summary>A [layer, pos] patching map whose columns are the prompt's tokens.</summary>
     public static Heatmap LayerPosition(string title, float[,] values, string[] tokens) =>

@@ -1,8 +1,8 @@
-// Lays out and draws a figure of one or more heatmaps on an IFigureSurface: title and subtitle,
-// panels (cells, marks, in-cell values, row/column labels, axis titles), a colour bar with ticks
-// and the value label, and a legend for mark tags and NaN cells. Layout is computed first from the
-// surface's text metrics, then drawn, so SVG and PNG get the same arrangement.
-// It does not know about file formats; HeatmapSvg / HeatmapPng wrap it.
+// Lays out and draws the interactive heatmaps of report.html on an SvgSurface: title and subtitle,
+// panels (one <rect> per cell with its hover text and, for [layer, head] maps, the head it stands
+// for), row/column labels, axis titles, a colour bar with ticks and the value label, and a legend for
+// mark tags and NaN cells. The .png/.svg files are ScottPlot's (HeatmapPng/HeatmapSvg); this one
+// stays hand-written because the report's script needs every cell as its own element.
 using System.Globalization;
 
 namespace CircuitLens.Reports;
@@ -10,28 +10,28 @@ namespace CircuitLens.Reports;
 internal static class HeatmapFigure
 {
     const float Margin = 16, Gap = 6, PanelGap = 22, BarGap = 18;
-    const float BaseCell = 28, MinCell = 6, MaxGridExtent = 900;
+    const float BaseCell = 28, MinCell = 6, MaxCell = 48, MaxGridExtent = 900;
     const float BarWidth = 14, TickLength = 4, MinBarHeight = 140;
     const int MaxAnnotatedSide = 40;
     static readonly Rgb Ink = new(34, 34, 34), Muted = new(96, 96, 96), GridLine = new(150, 150, 150), MarkLine = new(0, 0, 0);
 
     /// <summary>Single map: its own title and subtitle, no panel title.</summary>
-    public static void Draw(IFigureSurface s, Heatmap map) =>
+    public static void Draw(SvgSurface s, Heatmap map) =>
         Draw(s, [map], map.Title, map.Subtitle, 1, sharedScale: true, panelTitles: false);
 
     /// <summary>Several maps side by side, `columns` per row.</summary>
-    public static void DrawGrid(IFigureSurface s, IReadOnlyList<Heatmap> maps, string title, int columns, bool sharedScale)
+    public static void DrawGrid(SvgSurface s, IReadOnlyList<Heatmap> maps, string title, int columns, bool sharedScale)
     {
         if (maps.Count == 0) throw new CircuitLensException($"heatmap grid '{title}' has no maps");
         var subtitles = maps.Select(m => m.Subtitle).Distinct().ToList();
         Draw(s, maps, title, subtitles.Count == 1 ? subtitles[0] : null, columns, sharedScale, panelTitles: true);
     }
 
-    static void Draw(IFigureSurface s, IReadOnlyList<Heatmap> maps, string title, string? subtitle, int columns, bool sharedScale, bool panelTitles)
+    static void Draw(SvgSurface s, IReadOnlyList<Heatmap> maps, string title, string? subtitle, int columns, bool sharedScale, bool panelTitles)
     {
         foreach (var m in maps) m.Validate();
         columns = Math.Clamp(columns, 1, maps.Count);
-        var shared = sharedScale ? SharedMapping(maps) : null;
+        var shared = sharedScale ? ColorMapping.Shared(maps) : null;
 
         // Panels: row labels (and the row axis title) only where they add information.
         var panels = new Panel[maps.Count];
@@ -94,24 +94,18 @@ internal static class HeatmapFigure
         DrawLegend(s, legendLines, Margin, top + contentH + 2 * Gap);
     }
 
-    static ColorMapping SharedMapping(IReadOnlyList<Heatmap> maps)
-    {
-        var limits = maps.Where(m => m.Limit is > 0).Select(m => m.Limit!.Value).ToList();
-        float? limit = limits.Count > 0 ? limits.Max() : null;
-        return ColorMapping.For(maps[0].Scale, limit, maps.Select(m => m.Values));
-    }
 
     static float Max(params float[] v) => v.Max();
 
     // ---------------------------------------------------------------- colour bar
 
-    static float BarHeight(IFigureSurface s, float gridH, string valueLabel) =>
+    static float BarHeight(SvgSurface s, float gridH, string valueLabel) =>
         Max(gridH, MinBarHeight, s.TextWidth(valueLabel, TextRole.AxisTitle) + 8);
 
-    static float BarBlockWidth(IFigureSurface s, ColorMapping m, string valueLabel) =>
+    static float BarBlockWidth(SvgSurface s, ColorMapping m, string valueLabel) =>
         BarWidth + TickLength + 3 + m.Ticks.Max(t => s.TextWidth(LabelText.Tick(t), TextRole.Label)) + Gap + s.LineHeight(TextRole.AxisTitle);
 
-    static void DrawColorBar(IFigureSurface s, float x, float y, float h, ColorMapping m, string valueLabel)
+    static void DrawColorBar(SvgSurface s, float x, float y, float h, ColorMapping m, string valueLabel)
     {
         s.ColorBar(x, y, BarWidth, h, m);
         s.StrokeRect(x, y, BarWidth, h, GridLine, 1);
@@ -132,22 +126,19 @@ internal static class HeatmapFigure
     // Standard IOI order first, then any other tags alphabetically; "NaN" last when present.
     static List<string> LegendItems(IReadOnlyList<Heatmap> maps)
     {
-        string[] order = [HeadClass.NameMover, HeadClass.BackupNameMover, HeadClass.NegativeNameMover, HeadClass.SInhibition,
-            HeadClass.Induction, HeadClass.DuplicateToken, HeadClass.PreviousToken];
-        var tags = maps.Where(m => m.Marks is not null).SelectMany(m => m.Marks!.Values).Distinct().ToList();
-        var items = tags.OrderBy(t => Array.IndexOf(order, t) is var k && k >= 0 ? k : order.Length).ThenBy(t => t, StringComparer.Ordinal).ToList();
+        var items = HeadClass.Ordered(maps.Where(m => m.Marks is not null).SelectMany(m => m.Marks!.Values)).ToList();
         if (maps.Any(m => m.Values.Cast<float>().Any(float.IsNaN))) items.Add(NanItem);
         return items;
     }
 
     const string NanItem = "\0NaN";
 
-    static float LegendBox(IFigureSurface s, string item) =>
+    static float LegendBox(SvgSurface s, string item) =>
         (item == NanItem ? s.LineHeight(TextRole.Legend) : s.TextWidth(item, TextRole.CellText)) + 8;
 
     static string LegendText(string item) => item == NanItem ? "NaN (no value)" : HeadClass.Describe(item);
 
-    static List<List<string>> LayoutLegend(IFigureSurface s, List<string> items, float limit, out float widest)
+    static List<List<string>> LayoutLegend(SvgSurface s, List<string> items, float limit, out float widest)
     {
         var lines = new List<List<string>>();
         float x = 0;
@@ -163,7 +154,7 @@ internal static class HeatmapFigure
         return lines;
     }
 
-    static void DrawLegend(IFigureSurface s, List<List<string>> lines, float x0, float y0)
+    static void DrawLegend(SvgSurface s, List<List<string>> lines, float x0, float y0)
     {
         float lh = s.LineHeight(TextRole.Legend) + 4;
         for (int l = 0; l < lines.Count; l++)
@@ -195,14 +186,18 @@ internal static class HeatmapFigure
         float cellW, cellH, rowLabelW, colLabelH, barH;
         public float GridX, GridY, GridH, Width, Height;
 
-        public static Panel Measure(IFigureSurface s, Heatmap map, ColorMapping colors, float baseCell, bool showRows, bool showTitle, bool ownBar)
+        public static Panel Measure(SvgSurface s, Heatmap map, ColorMapping colors, float baseCell, bool showRows, bool showTitle, bool ownBar)
         {
             var p = new Panel { map = map, colors = colors, showRows = showRows, showTitle = showTitle, ownBar = ownBar };
             int rows = map.Rows, cols = map.Columns;
             float cell = Math.Clamp(MaxGridExtent / Math.Max(rows, cols), MinCell, baseCell);
             // Up to 100 positions, keep every token label: a cell at least one text line high.
             if (Math.Max(rows, cols) <= 100) cell = Math.Min(Math.Max(cell, s.LineHeight(TextRole.Label)), Math.Max(baseCell, cell));
-            p.cellW = p.cellH = cell;
+            // Maps with few rows get larger (then taller) cells so the grid is as tall as its colour bar.
+            float barH = BarHeight(s, 0, map.ValueLabel);
+            cell = Math.Max(cell, Math.Min(MaxCell, barH / rows));
+            p.cellW = cell;
+            p.cellH = Math.Max(cell, barH / rows);
             p.annotate = map.Annotate && rows <= MaxAnnotatedSide && cols <= MaxAnnotatedSide;
             float cellLine = s.LineHeight(TextRole.CellText);
             if (p.annotate)
@@ -254,7 +249,7 @@ internal static class HeatmapFigure
             return p;
         }
 
-        public void Draw(IFigureSurface s, float x0, float y0)
+        public void Draw(SvgSurface s, float x0, float y0)
         {
             float gx = x0 + GridX, gy = y0 + GridY, gridW = map.Columns * cellW;
             if (showTitle)
@@ -270,8 +265,9 @@ internal static class HeatmapFigure
                 {
                     float v = map.Values[r, c];
                     float x = gx + c * cellW, y = gy + r * cellH;
-                    if (float.IsNaN(v)) s.MissingCell(x, y, cellW, cellH, Hover(r, c, v));
-                    else s.Cell(x, y, cellW, cellH, colors.ColorOf(v), Hover(r, c, v));
+                    (int, int)? head = map.CellsAreHeads ? (r, c) : null;
+                    if (float.IsNaN(v)) s.MissingCell(x, y, cellW, cellH, Hover(r, c, v), head);
+                    else s.Cell(x, y, cellW, cellH, colors.ColorOf(v), Hover(r, c, v), head);
                 }
             s.StrokeRect(gx, gy, gridW, GridH, GridLine, 1);
 
@@ -300,7 +296,7 @@ internal static class HeatmapFigure
             if (ownBar) DrawColorBar(s, gx + gridW + BarGap, gy, barH, colors, map.ValueLabel);
         }
 
-        void DrawCellText(IFigureSurface s, int r, int c, float x, float y)
+        void DrawCellText(SvgSurface s, int r, int c, float x, float y)
         {
             string? tag = null;
             map.Marks?.TryGetValue((r, c), out tag);

@@ -1,6 +1,6 @@
 // Turns raw strings into what the pictures print: token labels with visible whitespace
 // ("·John", "\n") cut to a readable length, and numbers in a short invariant format.
-// It does not decide where labels go (see HeatmapFigure) or which glyphs exist (see BitmapFont).
+// It does not decide where labels go (see HeatmapPlot and HeatmapFigure) or how they are drawn.
 using System.Globalization;
 using System.Text;
 
@@ -45,12 +45,22 @@ public static class LabelText
         return v.ToString("0.000", CultureInfo.InvariantCulture);
     }
 
-    /// <summary>In-cell format: 2 decimals ("0.21", "-0.05"), or 3 significant digits when large.</summary>
+    /// <summary>In-cell format: 2 decimals ("0.21", "-0.05", "0.00" for anything that rounds to zero), or 3 significant digits when large.</summary>
     public static string CellValue(float v)
     {
         if (float.IsNaN(v)) return "NaN";
         if (!float.IsFinite(v)) return v > 0 ? "inf" : "-inf";
-        return Math.Abs(v) >= 10 ? v.ToString("G3", CultureInfo.InvariantCulture) : v.ToString("0.00", CultureInfo.InvariantCulture);
+        if (Math.Abs(v) >= 10) return v.ToString("G3", CultureInfo.InvariantCulture);
+        return Math.Round(v, 2) == 0 ? "0.00" : v.ToString("0.00", CultureInfo.InvariantCulture);   // no "-0.00"
+    }
+
+    /// <summary>A score with its sign printed once: "+0.213", "-0.041", and "0.000" when it rounds to zero.</summary>
+    public static string Signed(float v, int decimals = 3)
+    {
+        if (float.IsNaN(v)) return "NaN";
+        double r = Math.Round(v, decimals);
+        string digits = Math.Abs(r).ToString("F" + decimals.ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture);
+        return r > 0 ? "+" + digits : r < 0 ? "-" + digits : digits;
     }
 
     /// <summary>Colour-bar tick format: shortest of up to 3 significant digits ("1", "-0.25", "0.0031").</summary>

@@ -1,6 +1,7 @@
 // Turns patching results into heatmaps: batch-averaged normalised maps with layers down, heads or
-// positions across, the diverging scale centred on 0, and the IOI paper's head classes marked when
-// the model has GPT-2 small's 12×12 heads.
+// positions across, the diverging scale centred on 0 with the fixed range -1..1 (wider only when a
+// value exceeds it), titled by method (exact patching or the attribution estimate), and the IOI
+// paper's head classes marked when the caller asks and the model has GPT-2 small's 12×12 heads.
 using CircuitLens.Patching;
 using CircuitLens.Tensors;
 
@@ -13,17 +14,30 @@ public static class PatchingFigures
     public static string Subtitle(PatchingFigureContext ctx, string sweep) =>
         $"{ctx.ModelName} · {sweep} · {ctx.PairCount} pairs · {(ctx.PrependBos ? "BOS" : "no BOS")} · {ctx.Method} · batch mean (TransformerLens form)";
 
+    /// <summary>Normalised scores: 0 = no effect, 1 = fully restored; every map uses at least this range.</summary>
+    public const float NormalizedLimit = 1f;
+
+    public static bool IsAttribution(PatchingFigureContext ctx) => ctx.Method == "attribution";
+
+    /// <summary>"Activation patching: head-z (…)" or "Attribution patching (gradient estimate): head-z (…)".</summary>
+    public static string Title(PatchingFigureContext ctx, Sweep sweep) =>
+        $"{(IsAttribution(ctx) ? "Attribution patching (gradient estimate)" : "Activation patching")}: {sweep.Name} ({sweep.Description})";
+
+    /// <summary>Title of the side-by-side figure of every head component.</summary>
+    public static string HeadsEveryTitle(PatchingFigureContext ctx) =>
+        $"{(IsAttribution(ctx) ? "Attribution estimate, every head component" : "Every head component")} · {Subtitle(ctx, "heads-every")}";
+
     public static Heatmap For(PatchingResult result, PatchingFigureContext ctx)
     {
         var mean = result.NormalizedMean();
-        string title = $"Activation patching: {result.Sweep.Name} ({result.Sweep.Description})";
+        string title = Title(ctx, result.Sweep);
         var map = result.Sweep.Axes switch
         {
             SweepAxes.LayerHead => Heatmap.LayerHead(title, To2D(mean)) with { Marks = ctx.MarkIoiHeads && mean.Dim(0) == 12 && mean.Dim(1) == 12 ? HeadClass.IoiPaperHeads : null },
             SweepAxes.LayerPos => Heatmap.LayerPosition(title, To2D(mean), PositionLabels(ctx, mean.Dim(1))),
             _ => HeadsByPosition(title, mean, ctx),
         };
-        return map with { Subtitle = Subtitle(ctx, result.Sweep.Name), Annotate = map.Rows * map.Columns <= 64 };
+        return map with { Subtitle = Subtitle(ctx, result.Sweep.Name), Annotate = map.Rows * map.Columns <= 64, Limit = NormalizedLimit };
     }
 
     // [layer, pos, head] → rows "L.H", columns positions
@@ -38,7 +52,7 @@ public static class PatchingFigures
                 rows[l * H + h] = $"{l}.{h}";
                 for (int p = 0; p < P; p++) values[l * H + h, p] = mean[l, p, h];
             }
-        return new Heatmap(title, values, rows, PositionLabels(ctx, P)) { RowAxisTitle = "layer.head", ColumnAxisTitle = "position" };
+        return new Heatmap(title, values, rows, PositionLabels(ctx, P)) { RowAxisTitle = "layer.head", ColumnAxisTitle = "position", RowLabelStep = H };
     }
 
     private static string[] PositionLabels(PatchingFigureContext ctx, int count) =>
@@ -66,7 +80,7 @@ public static class PatchingFigures
         var heads = HeadMaps(results, ctx);
         if (heads.Count > 1)
         {
-            string title = $"Every head component · {Subtitle(ctx, "heads-every")}";
+            string title = HeadsEveryTitle(ctx);
             Write(Path.Combine(dir, "heads-every.svg"), HeatmapSvg.RenderGrid(heads, title), written);
             Write(Path.Combine(dir, "heads-every.png"), HeatmapPng.RenderGrid(heads, title), written);
         }

@@ -1,4 +1,4 @@
-// An 8-bit sRGB colour as used by both picture writers (SVG fill strings and PNG pixels).
+// An 8-bit sRGB colour of our ramps: SVG fill strings in report.html, ScottPlot colours in the files.
 // Deliberately tiny: no alpha, no colour-space math beyond the luminance used to pick legible text.
 using System.Globalization;
 
@@ -8,6 +8,9 @@ public readonly record struct Rgb(byte R, byte G, byte B)
 {
     public static readonly Rgb White = new(255, 255, 255);
     public static readonly Rgb Black = new(0, 0, 0);
+
+    /// <summary>"#rrggbb" (the generated record ToString would recurse through ContrastingText).</summary>
+    public override string ToString() => ToHex();
 
     /// <summary>"#rrggbb", lower case.</summary>
     public string ToHex() => string.Create(CultureInfo.InvariantCulture, $"#{R:x2}{G:x2}{B:x2}");

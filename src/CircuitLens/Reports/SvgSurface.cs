@@ -1,13 +1,18 @@
-// Writes SVG text for HeatmapFigure: one <rect> per cell with a <title> for hover, text as
-// <text> elements, a gradient for the colour bar and a hatch pattern for NaN cells. Text widths
-// are estimated (monospace labels at 0.6 em, proportional titles at a generous 0.6 em) because a
-// browser's real fonts are unknown here. Hand-written: no SVG library is available.
+// Writes the inline SVG of report.html for HeatmapFigure: one <rect> per cell with a <title> for
+// hover (and data-l/data-h for head cells the report's script opens), text as <text> elements, a
+// gradient for the colour bar and a hatch pattern for NaN cells. Text widths are estimated
+// (monospace labels at 0.6 em, proportional titles at a generous 0.6 em) because a browser's real
+// fonts are unknown here.
 using System.Globalization;
 using System.Text;
 
 namespace CircuitLens.Reports;
 
-internal sealed class SvgSurface : IFigureSurface
+internal enum TextRole { Title, Subtitle, PanelTitle, Label, AxisTitle, CellText, Legend }
+
+internal enum TextAnchor { Start, Middle, End }
+
+internal sealed class SvgSurface
 {
     const string Sans = "system-ui, -apple-system, 'Segoe UI', 'DejaVu Sans', Arial, sans-serif";
     const string Mono = "'DejaVu Sans Mono', Menlo, Consolas, 'Liberation Mono', monospace";
@@ -59,11 +64,12 @@ internal sealed class SvgSurface : IFigureSurface
 
     public string Finish() => sb.Append("</svg>\n").ToString();
 
-    public void Cell(float x, float y, float w, float h, Rgb fill, string hover) =>
-        sb.Append(Inv($"<rect class=\"cell\" x=\"{N(x)}\" y=\"{N(y)}\" width=\"{N(w)}\" height=\"{N(h)}\" fill=\"{fill.ToHex()}\"><title>{Escape(hover)}</title></rect>\n"));
+    /// <summary>A value cell; hover is the text a reader sees when pointing at it; head = (layer, head) when the cell stands for an attention head.</summary>
+    public void Cell(float x, float y, float w, float h, Rgb fill, string hover, (int Layer, int Head)? head = null) =>
+        sb.Append(Inv($"<rect class=\"cell\"{HeadData(head)} x=\"{N(x)}\" y=\"{N(y)}\" width=\"{N(w)}\" height=\"{N(h)}\" fill=\"{fill.ToHex()}\"><title>{Escape(hover)}</title></rect>\n"));
 
-    public void MissingCell(float x, float y, float w, float h, string hover) =>
-        sb.Append(Inv($"<rect class=\"cell nan\" x=\"{N(x)}\" y=\"{N(y)}\" width=\"{N(w)}\" height=\"{N(h)}\" fill=\"url(#{idPrefix}nan)\"><title>{Escape(hover)}</title></rect>\n"));
+    public void MissingCell(float x, float y, float w, float h, string hover, (int Layer, int Head)? head = null) =>
+        sb.Append(Inv($"<rect class=\"cell nan\"{HeadData(head)} x=\"{N(x)}\" y=\"{N(y)}\" width=\"{N(w)}\" height=\"{N(h)}\" fill=\"url(#{idPrefix}nan)\"><title>{Escape(hover)}</title></rect>\n"));
 
     public void Hatch(float x, float y, float w, float h) =>
         sb.Append(Inv($"<rect x=\"{N(x)}\" y=\"{N(y)}\" width=\"{N(w)}\" height=\"{N(h)}\" fill=\"url(#{idPrefix}nan)\"/>\n"));
@@ -134,6 +140,9 @@ internal sealed class SvgSurface : IFigureSurface
         }
         return e.ToString();
     }
+
+    static string HeadData((int Layer, int Head)? head) =>
+        head is var (l, h) ? Inv($" data-l=\"{l}\" data-h=\"{h}\"") : "";
 
     static string N(float v) => MathF.Round(v, 2).ToString("0.##", CultureInfo.InvariantCulture);
     static string Inv(FormattableString s) => s.ToString(CultureInfo.InvariantCulture);

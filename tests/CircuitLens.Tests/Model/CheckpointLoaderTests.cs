@@ -90,4 +90,11 @@ public class CheckpointLoaderTests
         }
         finally { Directory.Delete(dir, true); }
     }
+
+    [Fact]
+    public void AFolderCalledModelIsNamedAfterItsParent()
+    {
+        // The pictures and report name the model: the fixture lives in tiny-gpt2/model, and "model" says nothing.
+        Assert.Equal("tiny-gpt2", CheckpointLoader.Load(TinyGpt2.ModelDir).Config.ModelName);
+    }
 }

@@ -38,4 +38,18 @@ public class ColorMappingTests
         Assert.Equal(1f, ColorMapping.For(ColorScale.Diverging, null, [new float[,] { { float.NaN } }]).Limit);
         Assert.Equal([-0.8f, 0f, 0.8f], ColorMapping.For(ColorScale.Diverging, null, [v]).Ticks);
     }
+
+    [Fact]
+    public void ARequestedLimitIsAFloorThatWidensOnlyForLargerValues()
+    {
+        // The head-q failure: values below 1e-7 on their own scale read as full-strength signal.
+        var tiny = new float[,] { { 1e-7f, -5e-8f } };
+        var fixedScale = ColorMapping.For(ColorScale.Diverging, 1f, [tiny]);
+        Assert.Equal(1f, fixedScale.Limit);
+        Assert.Equal("#ffffff", fixedScale.ColorOf(1e-7f).ToHex());
+        Assert.Equal(1.7f, ColorMapping.For(ColorScale.Diverging, 1f, [new float[,] { { -1.7f, 0.2f } }]).Limit);
+
+        var maps = new[] { Heatmap.LayerHead("a", tiny) with { Limit = 1f }, Heatmap.LayerHead("b", new float[,] { { 1.25f, 0f } }) with { Limit = 1f } };
+        Assert.Equal(1.25f, ColorMapping.Shared(maps).Limit);
+    }
 }

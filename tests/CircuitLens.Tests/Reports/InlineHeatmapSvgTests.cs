@@ -3,7 +3,7 @@ using CircuitLens.Reports;
 
 namespace CircuitLens.Tests.Reports;
 
-public class HeatmapSvgTests
+public class InlineHeatmapSvgTests
 {
     static readonly XNamespace Svg = "http://www.w3.org/2000/svg";
 
@@ -22,7 +22,7 @@ public class HeatmapSvgTests
     [Fact]
     public void OneRectPerCellWithTheRampColours()
     {
-        var doc = XDocument.Parse(HeatmapSvg.Render(Heatmap.LayerHead("Heads", Ramp12())));
+        var doc = XDocument.Parse(InlineHeatmapSvg.Render(Heatmap.LayerHead("Heads", Ramp12())));
         var cells = Cells(doc);
         Assert.Equal(144, cells.Count);
         string Fill(int l, int h) => (string)cells[l * 12 + h].Attribute("fill")!;
@@ -36,7 +36,7 @@ public class HeatmapSvgTests
     public void TitleSubtitleAxisTitlesAndColourBarArePresent()
     {
         var map = Heatmap.LayerHead("Head z patching", Ramp12()) with { Subtitle = "gpt2 · head-z · 87 pairs · BOS" };
-        var doc = XDocument.Parse(HeatmapSvg.Render(map));
+        var doc = XDocument.Parse(InlineHeatmapSvg.Render(map));
         var texts = doc.Descendants(Svg + "text").Select(t => t.Value).ToList();
         Assert.Contains("Head z patching", texts);
         Assert.Contains("gpt2 · head-z · 87 pairs · BOS", texts);
@@ -55,7 +55,7 @@ public class HeatmapSvgTests
     {
         string[] tokens = [" <b>", "&", "\"q\"", " José", "'"];
         var map = Heatmap.LayerPosition("pos <&> \"title\"", new float[2, 5], tokens);
-        string svg = HeatmapSvg.Render(map);
+        string svg = InlineHeatmapSvg.Render(map);
         Assert.Contains("&lt;b&gt;", svg);
         Assert.DoesNotContain("<b>", svg);
         var doc = XDocument.Parse(svg);   // would throw if anything were unescaped
@@ -73,7 +73,7 @@ public class HeatmapSvgTests
     {
         var v = Ramp12();
         v[2, 5] = float.NaN;
-        var doc = XDocument.Parse(HeatmapSvg.Render(Heatmap.LayerHead("with NaN", v)));
+        var doc = XDocument.Parse(InlineHeatmapSvg.Render(Heatmap.LayerHead("with NaN", v)));
         var cell = Cells(doc)[2 * 12 + 5];
         Assert.Contains("nan", (string)cell.Attribute("class")!);
         Assert.StartsWith("url(#", (string)cell.Attribute("fill")!);
@@ -87,7 +87,7 @@ public class HeatmapSvgTests
     public void MarksAreTaggedOutlinedAndExplainedInALegend()
     {
         var map = Heatmap.LayerHead("marked", Ramp12()) with { Marks = HeadClass.IoiPaperHeads };
-        var doc = XDocument.Parse(HeatmapSvg.Render(map));
+        var doc = XDocument.Parse(InlineHeatmapSvg.Render(map));
         var texts = doc.Descendants(Svg + "text").Select(t => t.Value).ToList();
         Assert.Equal(3 + 1, texts.Count(t => t == "NM"));   // three name movers + the legend swatch
         foreach (var name in new[] { "name mover", "backup name mover", "negative name mover", "S-inhibition", "induction", "duplicate token", "previous token" })
@@ -99,7 +99,7 @@ public class HeatmapSvgTests
     public void AnnotatedCellsPrintTheirValues()
     {
         var map = Heatmap.LayerHead("small", new float[,] { { 0.25f, -1f }, { 0f, 0.5f } }) with { Annotate = true };
-        var texts = XDocument.Parse(HeatmapSvg.Render(map)).Descendants(Svg + "text").Select(t => t.Value).ToList();
+        var texts = XDocument.Parse(InlineHeatmapSvg.Render(map)).Descendants(Svg + "text").Select(t => t.Value).ToList();
         Assert.Contains("0.25", texts);
         Assert.Contains("-1.00", texts);
         Assert.Contains("0.50", texts);
@@ -110,7 +110,7 @@ public class HeatmapSvgTests
     {
         var strong = Heatmap.LayerHead("output", new float[,] { { 1f, -1f }, { 0f, 0f } });
         var weak = Heatmap.LayerHead("query", new float[,] { { 0.1f, 0f }, { 0f, 0f } });
-        var doc = XDocument.Parse(HeatmapSvg.RenderGrid([strong, weak, strong, weak, strong], "every"));
+        var doc = XDocument.Parse(InlineHeatmapSvg.RenderGrid([strong, weak, strong, weak, strong], "every"));
         var cells = Cells(doc);
         Assert.Equal(5 * 4, cells.Count);
         Assert.Single(doc.Descendants(Svg + "rect"), r => (string?)r.Attribute("class") == "colorbar");
@@ -120,7 +120,7 @@ public class HeatmapSvgTests
         Assert.Contains("every", texts);
         Assert.Contains("query", texts);
 
-        var separate = XDocument.Parse(HeatmapSvg.RenderGrid([strong, weak], "own scales", sharedScale: false));
+        var separate = XDocument.Parse(InlineHeatmapSvg.RenderGrid([strong, weak], "own scales", sharedScale: false));
         Assert.Equal(2, separate.Descendants(Svg + "rect").Count(r => (string?)r.Attribute("class") == "colorbar"));
         Assert.Equal("#053061", (string)Cells(separate)[4].Attribute("fill")!);   // 0.1 is the max of its own scale
     }
@@ -128,7 +128,7 @@ public class HeatmapSvgTests
     [Fact]
     public void AttentionUsesTheSequentialScale()
     {
-        var doc = XDocument.Parse(HeatmapSvg.Render(Heatmap.Attention("attn", new float[,] { { 1f, 0f }, { 0.5f, 0.5f } }, ["A", " B"])));
+        var doc = XDocument.Parse(InlineHeatmapSvg.Render(Heatmap.Attention("attn", new float[,] { { 1f, 0f }, { 0.5f, 0.5f } }, ["A", " B"])));
         var cells = Cells(doc);
         Assert.Equal("#4d004b", (string)cells[0].Attribute("fill")!);
         Assert.Equal("#ffffff", (string)cells[1].Attribute("fill")!);
@@ -139,9 +139,9 @@ public class HeatmapSvgTests
     public void MismatchedLabelsAreAClearError()
     {
         var bad = new Heatmap("bad", new float[12, 12], Heatmap.IndexLabels(11), Heatmap.IndexLabels(12));
-        var e = Assert.Throws<CircuitLensException>(() => HeatmapSvg.Render(bad));
+        var e = Assert.Throws<CircuitLensException>(() => InlineHeatmapSvg.Render(bad));
         Assert.Contains("11 row labels", e.Message);
         var badMark = Heatmap.LayerHead("m", new float[2, 2]) with { Marks = new Dictionary<(int, int), string> { [(5, 0)] = "NM" } };
-        Assert.Throws<CircuitLensException>(() => HeatmapSvg.Render(badMark));
+        Assert.Throws<CircuitLensException>(() => InlineHeatmapSvg.Render(badMark));
     }
 }
