@@ -1,6 +1,6 @@
 // `patch --shard I/N` + `merge` end to end on the tiny fixture: three shards run as parallel local
-// processes and merged give byte-identical arrays, CSVs and pictures to the unsharded run (run.json and
-// report.html differ only in timings); merge refuses incomplete, duplicated or mixed sets of shards.
+// processes and merged (in another process) give byte-identical arrays, CSVs and pictures to the
+// unsharded run's process (run.json and report.html differ only in timings); merge refuses incomplete, duplicated or mixed sets of shards.
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CircuitLens.Tests.Cli;
@@ -23,19 +23,16 @@ public sealed class ShardMergeTests : IDisposable
     [Fact]
     public void ThreeParallelShardProcessesMergeToTheUnshardedRun()
     {
-        var processes = Enumerable.Range(0, 3).Select(i => StartCli(PatchArgs($"shard{i}", Sweeps, "--method", "both", "--shard", $"{i}/3"))).ToList();
-        CliRunner.Ok(PatchArgs("full", Sweeps, "--method", "both"));
-        foreach (var p in processes)
-        {
-            string err = p.StandardError.ReadToEnd();
-            p.WaitForExit();
-            Assert.True(p.ExitCode == 0, $"shard process exit {p.ExitCode}: {err}");
-        }
+        // every run is its own process, as on a cluster (SkiaSharp numbers SVG clip paths per process, so
+        // two renderings in one process would differ in those ids only)
+        var processes = Enumerable.Range(0, 3).Select(i => StartCli(PatchArgs($"shard{i}", Sweeps, "--method", "both", "--shard", $"{i}/3")))
+            .Append(StartCli(PatchArgs("full", Sweeps, "--method", "both"))).ToList();
+        foreach (var p in processes) WaitOk(p);
         // shard 1 holds pair 1 only (4 chunks of 1 over 3 shards: 1, 1, 2 pairs)
         var manifest = JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "shard1", "shard.json")))!;
         Assert.Equal((1, 1, 4), (manifest["pairs"]!["start"]!.GetValue<int>(), manifest["pairs"]!["count"]!.GetValue<int>(), manifest["pairs"]!["total"]!.GetValue<int>()));
 
-        CliRunner.Ok("merge", Path.Combine(_dir, "merged"), Path.Combine(_dir, "shard2"), Path.Combine(_dir, "shard0"), Path.Combine(_dir, "shard1"));
+        WaitOk(StartCli(["merge", Path.Combine(_dir, "merged"), Path.Combine(_dir, "shard2"), Path.Combine(_dir, "shard0"), Path.Combine(_dir, "shard1")]));
 
         string full = Path.Combine(_dir, "full"), merged = Path.Combine(_dir, "merged");
         var files = Directory.GetFiles(full, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(full, f)).Order().ToList();
@@ -100,6 +97,13 @@ public sealed class ShardMergeTests : IDisposable
         var tooMany = CliRunner.Run(PatchArgs("s9", "head-z", "--shard", "4/5"));
         Assert.Equal(1, tooMany.Exit);
         Assert.Contains("5 shards for only 4 chunk(s)", Assert.Single(tooMany.ErrorLines));
+    }
+
+    private static void WaitOk(Process p)
+    {
+        string err = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, $"`circuitlens {string.Join(' ', p.StartInfo.ArgumentList.Skip(1))}` exit {p.ExitCode}: {err}");
     }
 
     private static Process StartCli(string[] args)
