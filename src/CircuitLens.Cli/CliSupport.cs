@@ -67,7 +67,8 @@ internal static class Cli
     {
         try { return body(); }
         catch (CircuitLensException e) { return Fail(e.Message, ExitCodes.UserError); }
-        catch (OperationCanceledException) { return Fail("interrupted (completed work is kept; rerun with --resume to continue where supported)", ExitCodes.Interrupted); }
+        catch (RunInterruptedException e) { return Fail(e.Message, ExitCodes.Interrupted); }
+        catch (OperationCanceledException) { return Fail("interrupted", ExitCodes.Interrupted); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return Fail(e.Message, ExitCodes.UserError); }
         catch (Exception e) when (Environment.GetEnvironmentVariable("CIRCUITLENS_DEBUG") != "1")
         {

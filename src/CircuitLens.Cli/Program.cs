@@ -7,8 +7,12 @@ namespace CircuitLens.Cli;
 
 public static class Program
 {
-    public static int Main(string[] args) =>
-        BuildRoot().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+    public static int Main(string[] args)
+    {
+        var parsed = BuildRoot().Parse(args, CommandLineRules.Parser);
+        return CommandLineRules.ReportParseErrors(parsed)
+            ?? Cli.Run(() => parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }));
+    }
 
     public static RootCommand BuildRoot()
     {
@@ -34,6 +38,7 @@ public static class Program
         filter.Subcommands.Add(FilterFormatCommand.Create(encode));
         filter.Subcommands.Add(FilterModelCommand.Create());
         root.Subcommands.Add(filter);
+        CommandLineRules.Apply(root);
         return root;
     }
 }

@@ -28,8 +28,8 @@ internal static class BenchCommand
     private static Command Forward()
     {
         var model = ModelOption(); var threads = ThreadsOption();
-        var batch = new Option<int>("--batch") { Description = "Prompts per forward.", DefaultValueFactory = _ => 16 };
-        var seq = new Option<int>("--seq") { Description = "Tokens per prompt.", DefaultValueFactory = _ => 32 };
+        var batch = new Option<int>("--batch") { Description = "Prompts per forward.", DefaultValueFactory = _ => 16 }.Range(1, 4096);
+        var seq = new Option<int>("--seq") { Description = "Tokens per prompt.", DefaultValueFactory = _ => 32 }.Range(1, 65536);
         var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5, Description = "Timed repetitions (best is reported)." };
         var command = new Command("forward", "Forward-pass throughput (tokens/s, GFLOP/s) against the measured matrix-product peak.") { model, threads, batch, seq, repeats };
         var devices = new DeviceOptions();
@@ -68,11 +68,11 @@ internal static class BenchCommand
     private static Command Patch()
     {
         var model = ModelOption(); var threads = ThreadsOption();
-        var pairs = new Option<int>("--pairs") { Description = "IOI pairs (template dataset, seed 0).", DefaultValueFactory = _ => 100 };
+        var pairs = new Option<int>("--pairs") { Description = "IOI pairs (template dataset, seed 0).", DefaultValueFactory = _ => 100 }.Range(1, CommandLineRules.MaxPairs);
         var sweep = new Option<string>("--sweep") { Description = "Sweep to time.", DefaultValueFactory = _ => "head-z" };
         var baseline = new Option<int>("--baseline-components") { Description = "Components of the plain sweep to time (it is extrapolated to the full sweep); 0 skips it.", DefaultValueFactory = _ => 12 };
         var compare = new Option<bool>("--compare") { Description = "Also time the whole batch at once, one pair at a time, and 1 thread." };
-        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk, as in `patch`.", DefaultValueFactory = _ => 25 };
+        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk, as in `patch`.", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var command = new Command("patch", "Time the fast exact sweep, attribution patching and the plain sweep (baseline) on IOI pairs.") { model, threads, pairs, sweep, baseline, compare, chunk };
         var patchDevices = new DeviceOptions();
         patchDevices.AddTo(command);

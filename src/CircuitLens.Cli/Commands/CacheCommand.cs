@@ -14,8 +14,8 @@ internal static class CacheCommand
         var model = new ModelOptions();
         var prompt = new Option<string>("--prompt", "-p") { Description = "Prompt text.", Required = true };
         var names = new Option<string?>("--names") { Description = "Regular expression; only hook names it matches are saved (e.g. 'attn.hook_(z|pattern)$'). Default: all." };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory for <hook name>.npy files.", Required = true };
-        var safetensors = new Option<string?>("--safetensors") { Description = "Also write every activation into this one safetensors file." };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory for <hook name>.npy files.", Required = true }.OutputDirectory();
+        var safetensors = new Option<string?>("--safetensors") { Description = "Also write every activation into this one safetensors file." }.OutputFile();
         var command = new Command("cache", "Run a prompt and save its activations as .npy files (TransformerLens hook names).") { prompt, names, output, safetensors };
         model.AddTo(command);
         var device = new DeviceOptions();

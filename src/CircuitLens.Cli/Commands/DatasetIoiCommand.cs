@@ -10,7 +10,7 @@ internal static class DatasetIoiCommand
 {
     public static Command Create()
     {
-        var n = new Option<int>("--n") { Description = "Number of pairs to generate.", DefaultValueFactory = _ => 100 };
+        var n = new Option<int>("--n") { Description = "Number of pairs to generate.", DefaultValueFactory = _ => 100 }.Range(1, CommandLineRules.MaxPairs);
         var seed = new Option<int>("--seed") { Description = "Random seed; the same seed gives the same rows.", DefaultValueFactory = _ => 0 };
         var pattern = new Option<string>("--pattern") { Description = "Name order: baba, abba or mixed (alternating).", DefaultValueFactory = _ => "mixed" };
         pattern.AcceptOnlyFromAmong("baba", "abba", "mixed");
@@ -18,7 +18,7 @@ internal static class DatasetIoiCommand
         corruption.AcceptOnlyFromAmong("s2-swap", "abc");
         var builtin = new Option<string?>("--builtin") { Description = "Write a built-in set instead of generating: demo (8 prompts)." };
         builtin.AcceptOnlyFromAmong(IoiDemoSet.Name);
-        var output = new Option<string>("--out") { Description = "Output JSONL file, or - for stdout.", Required = true };
+        var output = new Option<string>("--out") { Description = "Output JSONL file, or - for stdout.", Required = true }.OutputFile();
 
         var command = new Command("ioi", "Generate an IOI (indirect object identification) dataset of clean/corrupted prompt pairs as JSONL.")
         {

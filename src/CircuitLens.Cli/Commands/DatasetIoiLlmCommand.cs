@@ -14,22 +14,24 @@ internal static class DatasetIoiLlmCommand
     {
         var endpoint = new Option<string>("--endpoint") { Description = "OpenAI-compatible base URL (http://localhost:11434/v1) or full .../chat/completions URL", Required = true };
         var model = new Option<string>("--model") { Description = "Model name sent to the endpoint", Required = true };
-        var count = new Option<int>("--n") { Description = "Number of accepted pairs wanted", DefaultValueFactory = _ => 100 };
+        var count = new Option<int>("--n") { Description = "Number of accepted pairs wanted", DefaultValueFactory = _ => 100 }.Range(1, CommandLineRules.MaxPairs);
         var apiKeyEnv = new Option<string>("--api-key-env") { Description = "Environment variable holding the API key (unset: no Authorization header)", DefaultValueFactory = _ => "OPENAI_API_KEY" };
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight at once", DefaultValueFactory = _ => 4 };
-        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for one response", DefaultValueFactory = _ => 60 };
+        var timeout = new Option<double>("--timeout") { Description = "Seconds to wait for one response", DefaultValueFactory = _ => 60 }.PositiveAtMost(CommandLineRules.MaxTimeoutSeconds);
         var retries = new Option<int>("--retries") { Description = "Retries per request on 429/5xx/timeouts/connection errors", DefaultValueFactory = _ => 5 };
         var seed = new Option<int?>("--seed") { Description = "Seed for the prompts and the server's sampling" };
         var temperature = new Option<double>("--temperature") { Description = "Sampling temperature", DefaultValueFactory = _ => 0.9 };
         var perRequest = new Option<int>("--per-request") { Description = "Pairs asked for in one request", DefaultValueFactory = _ => 20 };
         var maxRequests = new Option<int?>("--max-requests") { Description = "Request budget (default: 3x what a perfect model would need, plus 2)" };
-        var output = new Option<string>("--out") { Description = "JSONL file for the accepted pairs", Required = true };
-        var raw = new Option<string?>("--raw") { Description = "JSONL log of every raw response (default: <out>.raw.jsonl)" };
+        var output = new Option<string>("--out") { Description = "JSONL file for the accepted pairs", Required = true }.OutputFile();
+        var raw = new Option<string?>("--raw") { Description = "JSONL log of every raw response (default: <out>.raw.jsonl)" }.OutputFile();
         var noSchema = new Option<bool>("--no-json-schema") { Description = "Do not ask for JSON-schema structured output (it is dropped by itself when a server refuses it)" };
         var command = new Command("ioi-llm", "Generate IOI pairs with a chat model, keeping only well-formed ones.")
         {
             endpoint, model, count, apiKeyEnv, concurrency, timeout, retries, seed, temperature, perRequest, maxRequests, output, raw, noSchema,
         };
+        command.DerivedOutputFile(output, ".raw.jsonl", unless: raw);
+        command.DerivedOutputFile(output, ".rejects.json");
         command.SetAction(async (parseResult, ct) =>
         {
             try

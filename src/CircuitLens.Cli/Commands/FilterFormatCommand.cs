@@ -12,9 +12,9 @@ internal static class FilterFormatCommand
     public static Command Create(Func<string, int[]>? encode = null)
     {
         var input = new Option<string>("--in") { Description = "JSONL rows with at least \"clean\" and \"corrupt\"", Required = true };
-        var output = new Option<string>("--out") { Description = "JSONL file for the accepted pairs", Required = true };
-        var rejects = new Option<string?>("--rejects") { Description = "JSONL file for rejected rows with their reason" };
-        var report = new Option<string?>("--report") { Description = "JSON file with counts per reason" };
+        var output = new Option<string>("--out") { Description = "JSONL file for the accepted pairs", Required = true }.OutputFile();
+        var rejects = new Option<string?>("--rejects") { Description = "JSONL file for rejected rows with their reason" }.OutputFile();
+        var report = new Option<string?>("--report") { Description = "JSON file with counts per reason" }.OutputFile();
         var command = new Command("format", "Keep only well-formed IOI S2-swap pairs; report why the others were rejected.")
         {
             input, output, rejects, report,

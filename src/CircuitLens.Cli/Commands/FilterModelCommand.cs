@@ -10,12 +10,13 @@ internal static class FilterModelCommand
     {
         var model = new ModelOptions();
         var input = new Option<string>("--in") { Description = "Pairs JSONL to check.", Required = true };
-        var output = new Option<string>("--out", "-o") { Description = "JSONL of the kept pairs.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "JSONL of the kept pairs.", Required = true }.OutputFile();
         var mode = new Option<string>("--mode") { Description = "top1: top-1 token is the answer on clean and the competing name on corrupted (S2 swap); sign: only the logit-difference signs.", DefaultValueFactory = _ => "top1" };
         mode.AcceptOnlyFromAmong("top1", "sign");
-        var report = new Option<string?>("--report") { Description = "JSON report (default: <out>.report.json)." };
+        var report = new Option<string?>("--report") { Description = "JSON report (default: <out>.report.json)." }.OutputFile();
         var command = new Command("model", "Keep the pairs the model gets right (correctness filter); report counts per reason and logit differences.") { input, output, mode, report };
         model.AddTo(command);
+        command.DerivedOutputFile(output, ".report.json", unless: report);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;

@@ -32,18 +32,23 @@ internal static class GenerateCommand
             bool bos = model.PrependBos(r);
             var tokens = m.ToTokens(r.GetValue(prompt)!, bos).ToList();
             if (tokens.Count == 0) throw new CircuitLensException("--prompt is empty (no tokens)");
+            if (tokens.Count > m.Config.NCtx) throw new CircuitLensException($"--prompt is {tokens.Count} tokens, longer than the model's context (n_ctx {m.Config.NCtx})");
             int promptLength = tokens.Count;
             var rng = new Random(r.GetValue(seed));
             for (int i = 0; i < n && tokens.Count < m.Config.NCtx; i++)
             {
                 var logits = m.Forward(TokenBatch.Single(tokens.ToArray()), LogitsMode.LastPosition).Slice(0, 0);
+                NonFiniteMetric.CheckLogits(m, logits, [.. tokens]);
                 int next = temp == 0 ? TensorPrimitives.IndexOfMax(logits) : Sample(logits, temp, k, rng);
                 tokens.Add(next);
                 if (r.GetValue(stopAtEos) && next == Tokenization.Gpt2Tokenizer.EndOfTextId) break;
             }
             var text = tokens.Skip(bos ? 1 : 0).ToArray();
             Console.Out.WriteLine(m.ToText(text));
-            Cli.Stderr.Info($"generated {tokens.Count - promptLength} tokens");
+            int generated = tokens.Count - promptLength;
+            Cli.Stderr.Info(generated < n && tokens.Count >= m.Config.NCtx
+                ? $"generated {generated} of {n} tokens: stopped at the model's context length (n_ctx {m.Config.NCtx} tokens, prompt {promptLength})"
+                : $"generated {generated} tokens");
             return ExitCodes.Ok;
         }));
         return command;

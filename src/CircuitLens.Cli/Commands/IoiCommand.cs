@@ -7,6 +7,7 @@ using System.Text.Json;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Filtering;
 using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Runs;
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Cli.Commands;
@@ -18,7 +19,7 @@ internal static class IoiCommand
     public static Command Create()
     {
         var model = new ModelOptions(defaultModel: "gpt2");
-        var n = new Option<int>("--n") { Description = "Number of IOI pairs to generate.", DefaultValueFactory = _ => 100 };
+        var n = new Option<int>("--n") { Description = "Number of IOI pairs to generate.", DefaultValueFactory = _ => 100 }.Range(1, CommandLineRules.MaxPairs);
         var seed = new Option<int>("--seed") { Description = "Dataset seed.", DefaultValueFactory = _ => 0 };
         var pattern = new Option<string>("--pattern") { Description = "baba, abba or mixed.", DefaultValueFactory = _ => "mixed" };
         pattern.AcceptOnlyFromAmong("baba", "abba", "mixed");
@@ -29,9 +30,9 @@ internal static class IoiCommand
         method.AcceptOnlyFromAmong("exact", "plain", "attribution", "both");
         var filter = new Option<string>("--filter") { Description = "Correctness filter: top1, sign, or none.", DefaultValueFactory = _ => "top1" };
         filter.AcceptOnlyFromAmong("top1", "sign", "none");
-        var runsDir = new Option<string>("--runs-dir") { Description = "Where new run directories are created.", DefaultValueFactory = _ => "runs" };
+        var runsDir = new Option<string>("--runs-dir") { Description = "Where new run directories are created.", DefaultValueFactory = _ => "runs" }.OutputDirectory();
         var resume = new Option<string?>("--resume") { Description = "Continue an interrupted run in this directory (its saved options are used)." };
-        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per patching chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 };
+        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per patching chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var command = new Command("ioi", "The IOI experiment end to end: generate → filter by format → filter by model → cache & patch → heatmaps and report.html.")
         {
             n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk,
@@ -39,9 +40,10 @@ internal static class IoiCommand
         model.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
-            var (dir, options) = Prepare(r, model, n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk);
+            var (dir, options, hold) = Prepare(r, model, n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk);
+            using var _ = hold;   // held until the run ends: a second `ioi --resume` of this directory fails instead of mixing
             Cli.Stderr.Info($"run directory: {dir}");
-            string report = RunStages(dir, options, model, r, ct);
+            string report = RunInterruptedException.Wrap($"rerun with `circuitlens ioi --resume {Path.GetFullPath(dir)}` to continue", () => RunStages(dir, options, model, r, ct));
             Cli.Stderr.Info($"report: {report}");
             Console.Out.WriteLine(Path.GetFullPath(report));
             return ExitCodes.Ok;
@@ -49,35 +51,54 @@ internal static class IoiCommand
         return command;
     }
 
-    private static (string Dir, IoiRunOptions Options) Prepare(ParseResult r, ModelOptions model, Option<int> n, Option<int> seed, Option<string> pattern,
+    private static (string Dir, IoiRunOptions Options, RunLock Hold) Prepare(ParseResult r, ModelOptions model, Option<int> n, Option<int> seed, Option<string> pattern,
         Option<string> corruption, Option<string> sweep, Option<string> method, Option<string> filter, Option<string> runsDir, Option<string?> resume, Option<int> chunk)
     {
         if (r.GetValue(resume) is { } existing)
         {
+            if (!Directory.Exists(existing)) throw new CircuitLensException($"--resume {existing}: no such directory");
             string path = Path.Combine(existing, "options.json");
             if (!File.Exists(path)) throw new CircuitLensException($"--resume {existing}: no options.json there (not an ioi run directory)");
-            var saved = JsonSerializer.Deserialize<IoiRunOptions>(File.ReadAllText(path))
-                ?? throw new CircuitLensException($"{path}: unreadable run options");
-            return (existing, saved);
+            var saved = ReadSavedOptions(path);   // fail before any stage runs
+            var held = RunLock.Acquire(existing);
+            RunDirectory.RemoveTemporaryFiles(existing);   // writes the interrupted run left unfinished
+            return (existing, saved, held);
         }
-        var options = new IoiRunOptions(r.GetValue(model.Model)!, r.GetValue(n), r.GetValue(seed), r.GetValue(pattern)!, r.GetValue(corruption)!,
+        string modelArg = r.GetValue(model.Model)!;
+        // a local directory is saved as an absolute path, so `--resume` works from any working directory
+        if (Directory.Exists(modelArg)) modelArg = Path.GetFullPath(modelArg);
+        var options = new IoiRunOptions(modelArg, r.GetValue(n), r.GetValue(seed), r.GetValue(pattern)!, r.GetValue(corruption)!,
             r.GetValue(sweep)!, r.GetValue(method)!, r.GetValue(filter)!, model.PrependBos(r), r.GetValue(chunk));
-        if (options.N < 1) throw new CircuitLensException("--n must be at least 1");
         if (options.ChunkSize < 1) throw new CircuitLensException("--chunk-size must be at least 1");
         Sweep.Parse(options.Sweep);   // fail before any work
-        string dir = NewRunDirectory(r.GetValue(runsDir)!);
-        AtomicFile.WriteAllText(Path.Combine(dir, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
-        return (dir, options);
+        // created atomically: two runs started in the same second get two directories
+        var hold = RunDirectory.CreateNew(r.GetValue(runsDir)!, "ioi", DateTime.Now);
+        AtomicFile.WriteAllText(Path.Combine(hold.Directory, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
+        return (hold.Directory, options, hold);
     }
 
-    // A fresh directory: a run started in the same second must not reuse (and mix with) another run's artefacts.
-    private static string NewRunDirectory(string runsDir)
+    // A run's saved options, checked as strictly as the command line checks them.
+    private static IoiRunOptions ReadSavedOptions(string path)
     {
-        string stamp = $"ioi-{DateTime.Now:yyyyMMdd-HHmmss}";
-        string dir = Path.Combine(runsDir, stamp);
-        for (int i = 2; Directory.Exists(dir); i++) dir = Path.Combine(runsDir, $"{stamp}-{i}");
-        Directory.CreateDirectory(dir);
-        return dir;
+        IoiRunOptions? o;
+        try { o = JsonSerializer.Deserialize<IoiRunOptions>(File.ReadAllText(path)); }
+        catch (JsonException e) { throw new CircuitLensException($"{path}: not valid run options ({e.Message})"); }
+        if (o is null) throw new CircuitLensException($"{path}: not valid run options (null)");
+        void Check(bool ok, string field, object? value, string expected)
+        {
+            if (!ok) throw new CircuitLensException($"{path}: {field} is {(value is null ? "missing" : $"'{value}'")}; expected {expected}");
+        }
+        Check(!string.IsNullOrWhiteSpace(o.Model), "Model", o.Model, "a model directory or hub id");
+        Check(o.N is >= 1 and <= CommandLineRules.MaxPairs, "N", o.N, $"1 to {CommandLineRules.MaxPairs}");
+        Check(o.Pattern is "baba" or "abba" or "mixed", "Pattern", o.Pattern, "baba, abba or mixed");
+        Check(o.Corruption is "s2-swap" or "abc", "Corruption", o.Corruption, "s2-swap or abc");
+        Check(o.Method is "exact" or "plain" or "attribution" or "both", "Method", o.Method, "exact, plain, attribution or both");
+        Check(o.Filter is "top1" or "sign" or "none", "Filter", o.Filter, "top1, sign or none");
+        Check(o.ChunkSize >= 1, "ChunkSize", o.ChunkSize, "at least 1");
+        Check(!string.IsNullOrWhiteSpace(o.Sweep), "Sweep", o.Sweep, "a comma-separated list of sweeps");
+        try { Sweep.Parse(o.Sweep); }
+        catch (CircuitLensException e) { throw new CircuitLensException($"{path}: Sweep: {e.Message}"); }
+        return o;
     }
 
     private static string RunStages(string dir, IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct)

@@ -16,7 +16,7 @@ internal static class LogitsCommand
         var model = new ModelOptions();
         var prompt = new Option<string>("--prompt", "-p") { Description = "Prompt text.", Required = true };
         var top = new Option<int>("--top", "-k") { Description = "How many top next tokens to print.", DefaultValueFactory = _ => 10 };
-        var save = new Option<string?>("--save") { Description = "Write all-position logits [pos, vocab] as float32 .npy to this file." };
+        var save = new Option<string?>("--save") { Description = "Write all-position logits [pos, vocab] as float32 .npy to this file." }.OutputFile();
         var command = new Command("logits", "Print the top next-token predictions for a prompt (TSV on stdout).") { prompt, top, save };
         model.AddTo(command);
         var device = new DeviceOptions();
@@ -31,6 +31,7 @@ internal static class LogitsCommand
             string? savePath = r.GetValue(save);
             var logits = m.Forward(TokenBatch.Single(ids), savePath is null ? LogitsMode.LastPosition : LogitsMode.All);
             int positions = logits.Dim(1), vocab = logits.Dim(2);
+            NonFiniteMetric.CheckLogits(m, logits.Span, ids);
             if (savePath is not null) NpyFile.Write(savePath, logits.Reshape(positions, vocab));
             PrintTop(m, logits.Slice(0, positions - 1), Math.Min(k, vocab));
             if (savePath is not null) Cli.Stderr.Info($"wrote {savePath} [{positions}, {vocab}]");

@@ -4,6 +4,7 @@
 using System.CommandLine;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Cli.Commands;
 
@@ -14,10 +15,10 @@ internal static class PatchCommand
         var model = new ModelOptions();
         var pairs = new Option<string>("--pairs") { Description = "IOI pairs JSONL (clean, corrupt, answer, wrong per line).", Required = true };
         var sweep = new Option<string>("--sweep") { Description = "Comma-separated sweeps: head-z, head-q, head-k, head-v, head-pattern, heads-every, resid-pre, attn-out, mlp-out, block-every, head-z-by-pos.", Required = true };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true }.OutputDirectory();
         var method = new Option<string>("--method") { Description = "exact (fast exact engine), plain (one full forward per component, the TransformerLens way), attribution (gradient estimate), both (exact + attribution + agreement).", DefaultValueFactory = _ => "exact" };
         method.AcceptOnlyFromAmong("exact", "plain", "attribution", "both");
-        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 };
+        var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip SVG/PNG pictures (report.html is still written)." };
         var command = new Command("patch", "Activation patching sweeps over clean/corrupted pairs; writes .npy/.csv/.svg/.png, run.json and report.html.") { pairs, sweep, output, method, chunk, noPlots };
         model.AddTo(command);
@@ -43,8 +44,13 @@ internal static class PatchCommand
                 Sweeps = sweeps, Method = methodKind, ChunkSize = r.GetValue(chunk),
                 Plots = !r.GetValue(noPlots), PairsSource = pairsPath,
             };
-            if (shardSpec is { } sh) ShardedPatchStage.Run(m, r.GetValue(model.Model)!, rows, model.PrependBos(r), outDir, stageOptions, sh, ct);
-            else PatchStage.Run(m, rows, model.PrependBos(r), outDir, stageOptions, ct);
+            using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails here instead of mixing rows
+            RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>
+            {
+                if (shardSpec is { } sh) ShardedPatchStage.Run(m, r.GetValue(model.Model)!, rows, model.PrependBos(r), outDir, stageOptions, sh, ct);
+                else PatchStage.Run(m, rows, model.PrependBos(r), outDir, stageOptions, ct);
+                return true;
+            });
             Cli.Stderr.Info($"report: {Path.Combine(outDir, "report.html")}");
             Console.Out.WriteLine(Path.GetFullPath(outDir));
             return ExitCodes.Ok;

@@ -10,6 +10,7 @@ using CircuitLens.Model;
 using CircuitLens.Patching;
 using CircuitLens.Reports;
 using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Runs;
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Cli.Commands;
@@ -33,8 +34,10 @@ internal static class PatchStage
         var tokenized = new IoiTokenizedPairs(model, pairs, prependBos, options.PairsSource);
         var batch = tokenized.ToPatchingBatch(options.PairsSource);
         string datasetHash = DatasetHash(pairs);
-        string fingerprint = $"model={model.Config.ModelName};params={model.Weights.ParameterCount};bos={prependBos};data={datasetHash};sweeps={string.Join(',', options.Sweeps.Select(s => s.Name))};method={options.Method};chunk={options.ChunkSize}";
+        string weights = WeightsFingerprint.Compute(model);
+        string fingerprint = $"model={model.Config.ModelName};weights={weights};bos={prependBos};data={datasetHash};sweeps={string.Join(',', options.Sweeps.Select(s => s.Name))};method={options.Method};chunk={options.ChunkSize}";
         Directory.CreateDirectory(outDir);
+        RunDirectory.RemoveTemporaryFiles(outDir);   // an interrupted earlier write of this run
         string checkpoint = Path.Combine(outDir, ".checkpoint");
         var job = ProgressDisplay.Run($"patching {pairs.Count} pairs", progress => PatchingJob.Run(model, batch, new PatchingJobOptions
         {
@@ -42,7 +45,7 @@ internal static class PatchStage
         }, progress, ct));
         if (job.ResumedChunks > 0) Cli.Stderr.Info($"resumed {job.ResumedChunks} finished chunk(s) from {checkpoint}");
         WriteOutputs(model, pairs, prependBos, outDir, options, job, clock.Elapsed);
-        Directory.Delete(checkpoint, recursive: true);
+        PatchingJob.DeleteCheckpoint(checkpoint);
         return job;
     }
 
@@ -53,6 +56,9 @@ internal static class PatchStage
         var clock = Stopwatch.StartNew();
         var tokenized = new IoiTokenizedPairs(model, pairs, prependBos, options.PairsSource);
         string datasetHash = DatasetHash(pairs);
+        string weights = WeightsFingerprint.Compute(model);
+        var excluded = CheckBaselines(job, options.PairsSource);
+        RunDirectory.RemovePreviousOutputs(outDir);   // a finished earlier run's files must not outlive it
         var files = new List<string>();
         var primary = job.Exact.Count > 0 ? job.Exact : job.Attribution;
         files.AddRange(PatchingOutputs.Write(outDir, primary));
@@ -64,7 +70,7 @@ internal static class PatchStage
             string path = Path.Combine(outDir, "agreement.json");
             AtomicFile.WriteAllText(path, JsonSerializer.Serialize(agreement, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
             files.Add(path);
-            foreach (var a in agreement) Cli.Stderr.Info($"{a.Sweep}: exact vs attribution correlation {a.PerExampleCorrelation:F3} (per example), {a.MeanMapCorrelation:F3} (mean map)");
+            foreach (var a in agreement) Cli.Stderr.Info(PatchingAgreement.Summary(a));
         }
 
         var context = new PatchingFigureContext(model.Config.ModelName, prependBos, pairs.Count, options.Method == PatchingMethod.Both ? "exact" : options.Method.ToString().ToLowerInvariant(),
@@ -82,6 +88,7 @@ internal static class PatchStage
             ("method", options.Method.ToString().ToLowerInvariant()), ("sweeps", string.Join(", ", options.Sweeps.Select(s => s.Name))),
             ("exact patching time", $"{job.ExactTime.TotalSeconds:F1} s"), ("attribution time", $"{job.AttributionTime.TotalSeconds:F2} s"),
         };
+        if (excluded.Count > 0) info.Add(("excluded pairs", $"rows {string.Join(", ", excluded.Select(b => b + 1))} (clean = corrupted logit difference: normalisation undefined)"));
         info.AddRange(options.ExtraInfo);
         string reportPath = Path.Combine(outDir, "report.html");
         PatchingReport.Save(reportPath, new PatchingReportInput
@@ -93,8 +100,23 @@ internal static class PatchStage
         });
         files.Add(reportPath);
 
-        WriteRunJson(Path.Combine(outDir, "run.json"), model, prependBos, datasetHash, pairs.Count, options, job, elapsed + clock.Elapsed, files);
+        WriteRunJson(Path.Combine(outDir, "run.json"), model, weights, prependBos, datasetHash, pairs.Count, options, job, excluded, elapsed + clock.Elapsed, files);
     }
+
+    // Pairs whose clean and corrupted metrics are equal have no normalised score: name them (1-based rows of the
+    // pairs source), or refuse when no pair is left; the normalised maps leave them out (PatchingResult).
+    private static IReadOnlyList<int> CheckBaselines(PatchingJobResult job, string source)
+    {
+        var degenerate = PatchingResult.DegeneratePairs(job.CleanLogitDiff, job.CorruptLogitDiff);
+        string rows = string.Join(", ", degenerate.Take(20).Select(b => b + 1)) + (degenerate.Count > 20 ? $", … ({degenerate.Count} in all)" : "");
+        if (degenerate.Count == job.CleanLogitDiff.Length)
+            throw new CircuitLensException($"{source}: every pair has equal clean and corrupted logit differences (rows {rows}), so no normalised score is defined; the corruption changes nothing the metric sees");
+        if (degenerate.Count > 0)
+            Console.Error.WriteLine($"warning: {source}: row(s) {rows}: clean and corrupted logit differences are equal (normalisation undefined); excluded from the normalised maps, kept in the raw arrays");
+        return degenerate;
+    }
+
+    private static JsonNode? FiniteOrNull(float v) => float.IsFinite(v) ? JsonValue.Create(v) : null;   // JSON has no NaN
 
     // Token labels for position maps: meaningful only when every pair has the same length (one template).
     private static string[]? PositionLabels(HookedTransformer model, IoiTokenizedPairs pairs)
@@ -129,8 +151,8 @@ internal static class PatchStage
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(sb.ToString())));
     }
 
-    private static void WriteRunJson(string path, HookedTransformer model, bool bos, string datasetHash, int pairs, PatchStageOptions options,
-        PatchingJobResult job, TimeSpan total, List<string> files)
+    private static void WriteRunJson(string path, HookedTransformer model, string weights, bool bos, string datasetHash, int pairs, PatchStageOptions options,
+        PatchingJobResult job, IReadOnlyList<int> excluded, TimeSpan total, List<string> files)
     {
         var cfg = model.Config;
         var json = new JsonObject
@@ -138,7 +160,7 @@ internal static class PatchStage
             ["tool"] = "circuitlens",
             ["version"] = typeof(PatchStage).Assembly.GetName().Version?.ToString(),
             ["created_utc"] = DateTime.UtcNow.ToString("O"),
-            ["model"] = new JsonObject { ["name"] = cfg.ModelName, ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp, ["vocab_size"] = cfg.VocabSize, ["parameters"] = model.Weights.ParameterCount },
+            ["model"] = new JsonObject { ["name"] = cfg.ModelName, ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp, ["vocab_size"] = cfg.VocabSize, ["parameters"] = model.Weights.ParameterCount, ["weights_sha256"] = weights },
             ["prepend_bos"] = bos,
             ["dataset"] = new JsonObject { ["source"] = options.PairsSource, ["sha256"] = datasetHash, ["pairs"] = pairs },
             ["metric"] = "logit(answer) - logit(wrong) at the last position",
@@ -155,6 +177,11 @@ internal static class PatchStage
             ["mean_corrupt_logit_diff"] = job.CorruptLogitDiff.Average(),
             ["timings_seconds"] = new JsonObject { ["exact"] = job.ExactTime.TotalSeconds, ["attribution"] = job.AttributionTime.TotalSeconds, ["total"] = total.TotalSeconds },
             ["resumed_chunks"] = job.ResumedChunks,
+            ["excluded_from_normalized"] = new JsonArray(excluded.Select(b => (JsonNode)new JsonObject
+            {
+                ["row"] = b + 1, ["clean_logit_diff"] = FiniteOrNull(job.CleanLogitDiff[b]), ["corrupt_logit_diff"] = FiniteOrNull(job.CorruptLogitDiff[b]),
+                ["reason"] = $"|clean - corrupt| < {PatchingResult.MinBaselineGap}: normalisation undefined",
+            }).ToArray()),
             ["environment"] = new JsonObject { ["dotnet"] = Environment.Version.ToString(), ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription, ["cores"] = Environment.ProcessorCount, ["gemm_threads"] = Gemm.MaxThreads },
             ["files"] = new JsonArray(files.Select(f => (JsonNode)JsonValue.Create(Path.GetFileName(Path.GetDirectoryName(f)) == "attribution" ? "attribution/" + Path.GetFileName(f) : Path.GetFileName(f))!).ToArray()),
         };

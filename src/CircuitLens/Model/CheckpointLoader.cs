@@ -1,6 +1,8 @@
 // Reads a Hugging Face GPT-2 checkpoint directory (config.json + model.safetensors) into one
 // parameter buffer. Accepts the hub's key names and the "transformer."-prefixed ones; ignores the
-// attention-mask buffers and a tied lm_head.weight. Names any missing or mis-shaped tensor.
+// attention-mask buffers and a tied lm_head.weight. Names any missing, mis-shaped or unexpected tensor
+// (all checked before the buffer is allocated) and any tensor holding NaN or ±Inf, so a corrupt
+// checkpoint stops here instead of turning every later number into NaN.
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Model;
@@ -29,18 +31,50 @@ public static class CheckpointLoader
             if (!keys.TryAdd(name, key))
                 throw new CircuitLensException($"{file.Path}: tensor '{name}' appears twice (with and without the 'transformer.' prefix)");
         }
-        var weights = new Gpt2Weights(config);
-        foreach (var view in weights.All)
+        var layout = Gpt2Weights.Layout(config);
+        foreach (var view in layout)
         {
             if (!keys.TryGetValue(view.Name, out var key))
                 throw new CircuitLensException($"{file.Path}: missing tensor '{view.Name}' (expected shape [{string.Join(", ", view.Shape)}])");
             var entry = file.Entries[key];
             if (!entry.Shape.AsSpan().SequenceEqual(view.Shape))
                 throw new CircuitLensException($"{file.Path}: tensor '{key}' has shape {entry.ShapeString}, expected [{string.Join(", ", view.Shape)}] for config {config.NLayers} layers, d_model {config.DModel}, vocab {config.VocabSize}");
-            file.ReadFloat32(key, weights.Span(view));
+        }
+        var expected = layout.Select(v => v.Name).ToHashSet(StringComparer.Ordinal);
+        var unexpected = keys.Where(k => !expected.Contains(k.Key)).Select(k => k.Value).Order(StringComparer.Ordinal).ToList();
+        if (unexpected.Count > 0)
+            throw new CircuitLensException(
+                $"{file.Path}: {unexpected.Count} unexpected tensor{(unexpected.Count == 1 ? "" : "s")} for config {config.NLayers} layers "
+                + $"({string.Join(", ", unexpected.Take(4).Select(k => $"'{k}'"))}{(unexpected.Count > 4 ? ", …" : "")}); does config.json's n_layer match the checkpoint?");
+
+        var weights = new Gpt2Weights(config);
+        foreach (var view in weights.All)
+        {
+            string key = keys[view.Name];
+            var span = weights.Span(view);
+            file.ReadFloat32(key, span);
+            CheckFinite(file.Path, key, span);
         }
         return weights;
     }
+
+    // Any NaN or ±Inf in x makes x·0 NaN, so one vectorised pass finds out; only a bad tensor is scanned again to say where.
+    private static void CheckFinite(string path, string key, ReadOnlySpan<float> values)
+    {
+        const int Block = 1 << 16;
+        for (int start = 0; start < values.Length; start += Block)
+        {
+            var block = values.Slice(start, Math.Min(Block, values.Length - start));
+            if (float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Dot(block, Zeros.AsSpan(0, block.Length)))) continue;
+            int count = 0, first = -1;
+            for (int i = 0; i < values.Length; i++)
+                if (!float.IsFinite(values[i])) { count++; if (first < 0) first = i; }
+            throw new CircuitLensException(
+                $"{path}: tensor '{key}' holds {count} non-finite value{(count == 1 ? "" : "s")} (NaN or ±Inf; the first, {values[first]}, at flat index {first}); the checkpoint is corrupt");
+        }
+    }
+
+    private static readonly float[] Zeros = new float[1 << 16];
 
     // Buffers that carry no parameters, and the tied unembedding (GPT-2 reuses wte).
     private static bool IsIgnored(string name) =>

@@ -37,7 +37,12 @@ public sealed class Gpt2Weights
     public IReadOnlyList<ParamView> All { get; }
 
     /// <summary>Lays out an all-zero parameter buffer for <paramref name="config"/>; fill it through <see cref="Span(ParamView)"/>.</summary>
-    public Gpt2Weights(Gpt2Config config)
+    public Gpt2Weights(Gpt2Config config) : this(config, allocate: true) { }
+
+    /// <summary>The named views a model of <paramref name="config"/> has, without allocating its buffer (for checking a checkpoint first).</summary>
+    public static IReadOnlyList<ParamView> Layout(Gpt2Config config) => new Gpt2Weights(config, allocate: false).All;
+
+    private Gpt2Weights(Gpt2Config config, bool allocate)
     {
         Config = config;
         int c = config.DModel, m = config.DMlp;
@@ -71,7 +76,7 @@ public sealed class Gpt2Weights
         LnFinalWeight = Add("ln_f.weight", c);
         LnFinalBias = Add("ln_f.bias", c);
         All = all;
-        Buffer = new float[offset];
+        Buffer = allocate ? new float[offset] : [];
     }
 
     public Span<float> Span(ParamView view) => Buffer.AsSpan(view.Offset, view.Length);

@@ -52,7 +52,7 @@ public static class PatchingJob
         if (attribution)
             methods.Add(("attribution", (chunk, _) => AttributionPatching.Run(model, chunk, options.Sweeps)));
 
-        int chunks = (data.Count + options.ChunkSize - 1) / options.ChunkSize, resumed = 0;
+        int chunks = data.Count / options.ChunkSize + (data.Count % options.ChunkSize == 0 ? 0 : 1), resumed = 0;   // no overflow for a huge chunk size
         var perMethod = methods.Select(_ => new List<IReadOnlyList<PatchingResult>>()).ToList();
         var times = new TimeSpan[methods.Count];
         // each method's share of the job's time, for the progress fraction: attribution costs a few percent of an exact sweep
@@ -73,6 +73,8 @@ public static class PatchingJob
                     progress.Report(new JobProgress(before + width * p.Done / Math.Max(1, p.Total), $"{tag} {p.Sweep}: pairs {start + 1}-{start + count} of {data.Count}")));
                 var clock = Stopwatch.StartNew();
                 var results = methods[m].Run(chunk, inner);
+                NonFiniteMetric.Check(model, "clean logit difference", results[0].CleanLogitDiff, i => chunk.Clean.Row(i).ToArray(), start);
+                NonFiniteMetric.Check(model, "corrupted logit difference", results[0].CorruptLogitDiff, i => chunk.Corrupt.Row(i).ToArray(), start);
                 times[m] += clock.Elapsed;
                 SaveChunk(options, c, tag, results);
                 perMethod[m].Add(results);
@@ -133,6 +135,24 @@ public static class PatchingJob
                 throw new CircuitLensException($"{dir} holds partial results of a different run (model, pairs or options changed); use a new output directory or delete it");
         }
         else AtomicFile.WriteAllText(path, options.Fingerprint);
+    }
+
+    /// <summary>
+    /// Deletes a finished job's checkpoint so that an interruption at any moment leaves a valid one:
+    /// each chunk loses its "complete" marker before its arrays, and fingerprint.txt goes last, so a
+    /// half-deleted checkpoint never offers a chunk without its files or chunks without their job's identity.
+    /// </summary>
+    public static void DeleteCheckpoint(string dir)
+    {
+        if (!Directory.Exists(dir)) return;
+        foreach (var chunk in Directory.GetDirectories(dir))
+        {
+            string marker = Path.Combine(chunk, "complete");
+            if (File.Exists(marker)) File.Delete(marker);
+            Directory.Delete(chunk, recursive: true);
+        }
+        foreach (var file in Directory.GetFiles(dir).OrderBy(f => Path.GetFileName(f) == "fingerprint.txt")) File.Delete(file);
+        Directory.Delete(dir);
     }
 
     private static string ChunkDir(PatchingJobOptions options, int chunk, string tag) => Path.Combine(options.CheckpointDir!, $"chunk-{chunk:D4}-{tag}");

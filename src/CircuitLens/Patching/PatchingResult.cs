@@ -1,6 +1,8 @@
 // The outcome of one sweep: the RAW patched logit difference per example and component, plus the
 // clean and corrupted baselines it is normalised against.
 //   normalised = (patched − corrupted) / (clean − corrupted): 0 no effect, 1 fully restored, < 0 hurts.
+// A pair whose clean and corrupted metrics are (nearly) equal has no defined normalisation: it is
+// degenerate, NaN in the per-example normalised array and left out of every normalised mean.
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Patching;
@@ -20,6 +22,16 @@ public sealed class PatchingResult
 
     public int BatchSize => Patched.Dim(0);
 
+    /// <summary>The smallest |clean − corrupted| metric gap a pair may have to be normalised (logit units).</summary>
+    public const float MinBaselineGap = 1e-4f;
+
+    /// <summary>True when a pair's clean and corrupted metrics are too close (or not finite) for (patched − corrupted) / (clean − corrupted) to mean anything.</summary>
+    public static bool IsDegenerate(float clean, float corrupt) => !(Math.Abs(clean - corrupt) >= MinBaselineGap);
+
+    /// <summary>The 0-based indices of the degenerate pairs (see <see cref="IsDegenerate"/>).</summary>
+    public static IReadOnlyList<int> DegeneratePairs(float[] clean, float[] corrupt) =>
+        Enumerable.Range(0, clean.Length).Where(b => IsDegenerate(clean[b], corrupt[b])).ToList();
+
     /// <summary>(patched_b − corrupted_b) / (clean_b − corrupted_b), per example; same shape as <see cref="Patched"/>.</summary>
     public Tensor NormalizedPerExample()
     {
@@ -29,13 +41,14 @@ public sealed class PatchingResult
         {
             float corrupt = CorruptLogitDiff[b], denom = CleanLogitDiff[b] - corrupt;
             var row = result.Slice(b);
+            if (IsDegenerate(CleanLogitDiff[b], corrupt)) { row.Fill(float.NaN); continue; }
             for (int i = 0; i < per; i++) row[i] = (row[i] - corrupt) / denom;
         }
         return result;
     }
 
     /// <summary>(mean patched − mean corrupted) / (mean clean − mean corrupted), the TransformerLens form; shape without the batch axis.
-    /// Means run over the pairs that have the entry (position maps of pairs with different lengths skip NaN entries).</summary>
+    /// Means run over the pairs that have the entry (position maps of pairs with different lengths skip NaN entries), degenerate pairs left out.</summary>
     public Tensor NormalizedMean()
     {
         int per = Patched.Length / BatchSize;
@@ -46,7 +59,7 @@ public sealed class PatchingResult
             for (int b = 0; b < BatchSize; b++)
             {
                 float v = Patched.Data[b * per + i];
-                if (float.IsNaN(v)) continue;
+                if (float.IsNaN(v) || IsDegenerate(CleanLogitDiff[b], CorruptLogitDiff[b])) continue;
                 patched += v; clean += CleanLogitDiff[b]; corrupt += CorruptLogitDiff[b]; n++;
             }
             result.Data[i] = n == 0 ? float.NaN : (float)((patched - corrupt) / (clean - corrupt));

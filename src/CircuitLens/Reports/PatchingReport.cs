@@ -75,7 +75,7 @@ public static class PatchingReport
             report.AddTable("Agreement", ["sweep", "correlation (per example)", "correlation (mean map)"],
                 input.Agreement.Select(a => new[] { a.Sweep, F(a.PerExampleCorrelation), F(a.MeanMapCorrelation) }).ToList());
             report.AddTable("Largest disagreements (normalised mean)", ["sweep", "component", "exact", "attribution"],
-                input.Agreement.SelectMany(a => a.Largest.Take(5)).Select(d => new[] { d.Sweep, d.Component, F(d.Exact), F(d.Attribution) }).ToList());
+                input.Agreement.SelectMany(a => a.LargestDisagreements.Take(5)).Select(d => new[] { d.Sweep, d.Component, F(d.Exact), F(d.Attribution) }).ToList());
             var attrCtx = input.Context with { Method = "attribution" };
             var attrHeads = PatchingFigures.HeadMaps(input.Attribution, attrCtx);
             if (attrHeads.Count > 1) report.AddHeatmapGrid(attrHeads, PatchingFigures.HeadsEveryTitle(attrCtx));

@@ -1,7 +1,8 @@
-// A memory-mapped safetensors file: the JSON header is parsed and fully validated on Open (dtypes,
-// shapes, offsets in range, sizes = product(shape)·dtype size, no overlaps, no holes), then tensors are
-// converted to float32 on demand straight from the mapping. Trailing bytes after the last tensor are
-// tolerated (they are never read); a hole between tensors is an error, as in the reference library.
+// A memory-mapped safetensors file: the JSON header is parsed and fully validated on Open (UTF-8 text,
+// dtypes, shapes, integer offsets in range, sizes = product(shape)·dtype size), and the tensors must
+// cover the data section exactly (it starts right after the header; no overlaps, no holes, no trailing
+// bytes, as in the reference library), so a header length that is off by a few bytes is an error rather
+// than weights read shifted. Tensors are converted to float32 on demand straight from the mapping.
 // Deliberately read-only and float-only: integer tensors are listed in Entries but not converted.
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
@@ -144,6 +145,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     private static (Dictionary<string, SafetensorsEntry>, Dictionary<string, string>) ParseHeader(string path, ReadOnlySpan<byte> header, long dataLength)
     {
+        if (!System.Text.Unicode.Utf8.IsValid(header))
+            throw new CircuitLensException($"{path}: safetensors header is not valid UTF-8 text (a corrupt file, or a wrong header length)");
         JsonDocument doc;
         try
         {
@@ -164,19 +167,27 @@ public sealed unsafe class SafetensorsFile : IDisposable
             var entries = new Dictionary<string, SafetensorsEntry>(StringComparer.Ordinal);
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             bool sawMetadata = false;
-            foreach (var property in root.EnumerateObject())
+            try
             {
-                if (property.Name == "__metadata__")
+                foreach (var property in root.EnumerateObject())
                 {
-                    if (sawMetadata) throw new CircuitLensException($"{path}: safetensors header has __metadata__ twice");
-                    sawMetadata = true;
-                    ParseMetadata(path, property.Value, metadata);
-                    continue;
+                    if (property.Name == "__metadata__")
+                    {
+                        if (sawMetadata) throw new CircuitLensException($"{path}: safetensors header has __metadata__ twice");
+                        sawMetadata = true;
+                        ParseMetadata(path, property.Value, metadata);
+                        continue;
+                    }
+                    if (entries.ContainsKey(property.Name)) throw new CircuitLensException($"{path}: tensor '{property.Name}' is listed twice in the safetensors header");
+                    entries.Add(property.Name, ParseEntry(path, property.Name, property.Value, dataLength));
                 }
-                if (entries.ContainsKey(property.Name)) throw new CircuitLensException($"{path}: tensor '{property.Name}' is listed twice in the safetensors header");
-                entries.Add(property.Name, ParseEntry(path, property.Name, property.Value, dataLength));
             }
-            CheckCoverage(path, entries.Values);
+            catch (InvalidOperationException e)
+            {
+                // System.Text.Json refuses to decode escapes such as a lone "\ud800" into a string.
+                throw new CircuitLensException($"{path}: safetensors header holds a string that is not valid Unicode text ({e.Message.ReplaceLineEndings(" ")})", e);
+            }
+            CheckCoverage(path, entries.Values, dataLength);
             return (entries, metadata);
         }
     }
@@ -209,7 +220,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         int axis = 0;
         foreach (var dim in shapeElement.EnumerateArray())
         {
-            if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long d) || d < 0)
+            if (dim.ValueKind != JsonValueKind.Number || !IsPlainInteger(dim) || !dim.TryGetInt64(out long d) || d < 0)
                 throw new CircuitLensException($"{where}: shape {shapeElement.GetRawText()} has a dimension that is not a non-negative integer");
             if (d > int.MaxValue) throw new CircuitLensException($"{where}: shape dimension {d} is too large");
             shape[axis++] = (int)d;
@@ -218,6 +229,8 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
 
         if (!value.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2
+            || offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !IsPlainInteger(offsets[0]) || !IsPlainInteger(offsets[1])
             || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end))
             throw new CircuitLensException($"{where}: data_offsets must be two integers [begin, end]");
         if (begin < 0 || end < 0) throw new CircuitLensException($"{where}: negative data_offsets [{begin}, {end}]");
@@ -232,8 +245,12 @@ public sealed unsafe class SafetensorsFile : IDisposable
         return new SafetensorsEntry(name, dtype, shape, begin, end);
     }
 
-    // Sorted by begin, every tensor must start exactly where the previous one ended (no overlap, no hole).
-    private static void CheckCoverage(string path, IEnumerable<SafetensorsEntry> entries)
+    // "4", not "4.0" or "4e0": TryGetInt64 accepts neither, but say so before it is asked.
+    private static bool IsPlainInteger(JsonElement number) => number.GetRawText().All(c => char.IsAsciiDigit(c) || c == '-');
+
+    // Sorted by begin, every tensor must start exactly where the previous one ended (no overlap, no hole), and the
+    // last one must end where the file does.
+    private static void CheckCoverage(string path, IEnumerable<SafetensorsEntry> entries, long dataLength)
     {
         long position = 0;
         SafetensorsEntry? previous = null;
@@ -246,6 +263,9 @@ public sealed unsafe class SafetensorsFile : IDisposable
             position = e.End;
             previous = e;
         }
+        if (position != dataLength)
+            throw new CircuitLensException(
+                $"{path}: {dataLength - position} bytes after the last tensor: the tensors must cover the data section exactly (a wrong header length, or extra bytes at the end of the file)");
     }
 
     public void Dispose()

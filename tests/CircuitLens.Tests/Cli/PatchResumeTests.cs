@@ -56,6 +56,26 @@ public sealed class PatchResumeTests : IDisposable
     }
 
     [Fact]
+    public void ACheckpointIsDeletedWhole()
+    {
+        string checkpoint = Path.Combine(_dir, "checkpoint");
+        RunAndInterruptAfterFirstChunk(Options(checkpoint));
+        Assert.True(File.Exists(Path.Combine(checkpoint, "chunk-0000-exact", "complete")));
+        PatchingJob.DeleteCheckpoint(checkpoint);
+        Assert.False(Directory.Exists(checkpoint));
+        PatchingJob.DeleteCheckpoint(checkpoint);   // nothing left: no error
+    }
+
+    [Fact]
+    public void AChunkSizeLargerThanTheDataIsOneChunk()
+    {
+        var one = PatchingJob.Run(TinyGpt2.Model, FixtureBatch(), Options(null) with { ChunkSize = int.MaxValue });
+        var small = PatchingJob.Run(TinyGpt2.Model, FixtureBatch(), Options(null));
+        Assert.Equal(small.CleanLogitDiff, one.CleanLogitDiff);
+        Assert.Equal(small.Exact[0].Patched.Shape, one.Exact[0].Patched.Shape);
+    }
+
+    [Fact]
     public void CliRefusesACheckpointOfADifferentRun()
     {
         string outDir = Path.Combine(_dir, "out");

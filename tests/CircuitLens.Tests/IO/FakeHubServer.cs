@@ -35,6 +35,9 @@ internal sealed class FakeHubServer : IDisposable
     /// <summary>Advertise this (wrong) sha256 for LFS files instead of the real one.</summary>
     public string? AdvertisedSha256 { get; set; }
 
+    /// <summary>On resolve answers, send these header values instead of the real ones (a hostile hub: X-Repo-Commit, ETag, X-Linked-Etag).</summary>
+    public ConcurrentDictionary<string, string> HeaderOverrides { get; } = new(StringComparer.OrdinalIgnoreCase);
+
     public FakeHubServer()
     {
         _listener = new TcpListener(IPAddress.Loopback, 0);
@@ -121,18 +124,21 @@ internal sealed class FakeHubServer : IDisposable
         if (hosted.Lfs)
         {
             string sha = AdvertisedSha256 ?? hosted.Sha256;
-            await WriteAsync(stream, 302, "Found",
+            await WriteAsync(stream, 302, "Found", Overridden(
             [
                 ("Location", $"{Endpoint}/cdn/{hosted.Sha256}"),
                 ("X-Repo-Commit", repo.Commit),
                 ("X-Linked-Etag", $"\"{sha}\""),
                 ("X-Linked-Size", hosted.Bytes.Length.ToString()),
                 ("ETag", $"\"{hosted.GitOid}\""),
-            ], Array.Empty<byte>(), head);
+            ]), Array.Empty<byte>(), head);
             return;
         }
-        await WriteAsync(stream, 200, "OK", [("X-Repo-Commit", repo.Commit), ("ETag", $"\"{hosted.GitOid}\"")], hosted.Bytes, head);
+        await WriteAsync(stream, 200, "OK", Overridden([("X-Repo-Commit", repo.Commit), ("ETag", $"\"{hosted.GitOid}\"")]), hosted.Bytes, head);
     }
+
+    private List<(string Name, string Value)> Overridden(List<(string Name, string Value)> headers) =>
+        [.. headers.Select(h => HeaderOverrides.TryGetValue(h.Name, out var value) ? (h.Name, value) : h)];
 
     private async Task ServeBlobAsync(NetworkStream stream, Request request, HostedFile? blob)
     {

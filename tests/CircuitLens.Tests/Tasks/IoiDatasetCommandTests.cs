@@ -4,6 +4,7 @@ using CircuitLens.Tasks.Ioi;
 
 namespace CircuitLens.Tests.Tasks;
 
+[Collection(ConsoleCollection.Name)]
 public sealed class IoiDatasetCommandTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("cl-ioicli-").FullName;
@@ -57,10 +58,10 @@ public sealed class IoiDatasetCommandTests : IDisposable
     [Fact]
     public void UserErrorsExitWithOneAndAMessage()
     {
-        var (code, stdout, stderr) = Run("--n", "0", "--out", "-");
-        Assert.Equal(1, code);
-        Assert.Equal("", stdout);
-        Assert.StartsWith("error: ", stderr);
+        // through the real entry point: parse errors are reported by Program, not by the command
+        var result = CircuitLens.Tests.Cli.CliRunner.Run("dataset", "ioi", "--n", "0", "--out", "-");
+        CircuitLens.Tests.Cli.CliRunner.AssertUserError(result, "--n");
+        Assert.Equal("", result.Stdout);
 
         Assert.NotEqual(0, Run("--pattern", "cab", "--out", "-").Code);
         Assert.NotEqual(0, Run("--n", "3").Code); // --out is required

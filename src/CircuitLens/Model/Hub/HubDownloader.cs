@@ -1,7 +1,10 @@
 // The HTTP side of hub access: HEAD a file's resolve URL for its commit/ETag/size, then GET it into
 // blobs/<etag>.incomplete, resuming with a Range request after a dropped connection, retrying 5xx and
 // 429 answers with back-off, and verifying size (always) and sha256 (when the ETag is one) before the
-// blob is renamed into place. Knows nothing about snapshots or refs; HubCache and ModelLocator do that.
+// blob is renamed into place. What the server says is checked before it is used: the commit id and ETag
+// must be hex ids (they name cache paths), redirects must stay http(s), and a host name that does not
+// resolve fails at once with what to do offline. Knows nothing about snapshots or refs; HubCache and
+// ModelLocator do that.
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
@@ -48,6 +51,10 @@ internal sealed class HubDownloader : IDisposable
             {
                 response = await SendHeadFollowingRelativeRedirectsAsync(url, ct);
             }
+            catch (HttpRequestException e) when (IsNoNetwork(e))
+            {
+                throw NoNetworkError(repo, url, e);
+            }
             catch (Exception e) when (IsTransient(e, ct) && attempt < _options.MaxRetries)
             {
                 await Task.Delay(Backoff(attempt), ct);
@@ -78,8 +85,16 @@ internal sealed class HubDownloader : IDisposable
                 if (commit is null && HubCache.IsCommitHash(revision)) commit = revision;
                 if (etag is null || commit is null)
                     throw new CircuitLensException($"{EndpointText} did not send {(etag is null ? "an ETag" : "X-Repo-Commit")} for '{repo}' {file}; is it a Hugging Face hub endpoint?");
-                var download = IsRedirect(response.StatusCode) && response.Headers.Location is { } location ? new Uri(url, location) : url;
-                return new RemoteFile(file, download, commit.Trim(), NormalizeETag(etag), size);
+                // Both name paths in the cache (snapshots/<commit>, blobs/<etag>): only well-formed ids are accepted.
+                string commitId = commit.Trim().ToLowerInvariant();
+                if (!HubCache.IsCommitHash(commitId))
+                    throw new CircuitLensException($"{EndpointText} sent a malformed commit id (X-Repo-Commit '{Printable(commit)}') for '{repo}' {file}; expected 40 hex digits");
+                bool lfs = Header(response, "X-Linked-Etag") is not null;
+                string blobName = NormalizeETag(etag).ToLowerInvariant();
+                if (!HubCache.IsBlobName(blobName) || (lfs && blobName.Length != 64))
+                    throw new CircuitLensException($"{EndpointText} sent a malformed ETag '{Printable(etag)}' for '{repo}' {file}; expected {(lfs ? "the file's sha256 (64 hex digits)" : "a git object id or sha256 (40 or 64 hex digits)")}");
+                var download = IsRedirect(response.StatusCode) && response.Headers.Location is { } location ? RedirectTarget(url, location, file) : url;
+                return new RemoteFile(file, download, commitId, blobName, size);
             }
         }
     }
@@ -169,6 +184,11 @@ internal sealed class HubDownloader : IDisposable
                 if (attempt >= _options.MaxRetries)
                     throw new CircuitLensException($"download of {remote.Name} stopped at {partial.Length} of {remote.Size} bytes after {attempt + 1} attempts");
             }
+            catch (HttpRequestException e) when (IsNoNetwork(e))
+            {
+                await partial.FlushAsync(CancellationToken.None);
+                throw new CircuitLensException($"download of {remote.Name} failed: cannot resolve {remote.DownloadUrl.Host} ({OneLine(e)}); {partial.Length} bytes kept, rerun when the network is back", e);
+            }
             catch (Exception e) when (IsTransient(e, ct))
             {
                 await partial.FlushAsync(CancellationToken.None);
@@ -237,8 +257,8 @@ internal sealed class HubDownloader : IDisposable
             if (!IsRedirect(response.StatusCode) || response.Headers.Location is not { } location)
                 return response;
             if (hop >= MaxRedirects) { response.Dispose(); throw new CircuitLensException($"too many redirects downloading {url.GetLeftPart(UriPartial.Path)}"); }
-            url = new Uri(url, location);
             response.Dispose();
+            url = RedirectTarget(url, location, url.Segments[^1]);
         }
     }
 
@@ -279,11 +299,35 @@ internal sealed class HubDownloader : IDisposable
         return null;
     }
 
+    // Only http(s) is followed: a redirect to file://, ftp:// or anything else is the server's error, said in one line.
+    private static Uri RedirectTarget(Uri from, Uri location, string file)
+    {
+        var target = new Uri(from, location);
+        if (target.Scheme is not ("http" or "https"))
+            throw new CircuitLensException($"{from.GetLeftPart(UriPartial.Authority)} answered {file} with a redirect to {target.Scheme}:, which is not http(s); refusing to follow it");
+        return target;
+    }
+
     private static bool IsRedirect(HttpStatusCode status) => (int)status is 301 or 302 or 303 or 307 or 308;
 
     // Dropped connections, resets, stalls past the timeout: worth a retry. A cancellation the caller asked for is not.
     private static bool IsTransient(Exception e, CancellationToken ct) =>
         e is HttpRequestException or IOException || (e is OperationCanceledException && !ct.IsCancellationRequested);
+
+    // A host name that does not resolve (no network, no DNS, a typo in HF_ENDPOINT) will not resolve a second later:
+    // retrying it only makes a first run without network wait half a minute before saying so.
+    private static bool IsNoNetwork(HttpRequestException e) =>
+        e.HttpRequestError == HttpRequestError.NameResolutionError
+        || e.InnerException is System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.HostNotFound or System.Net.Sockets.SocketError.NetworkUnreachable };
+
+    private CircuitLensException NoNetworkError(HubRepoId repo, Uri url, HttpRequestException e)
+    {
+        string id = repo.Alias ?? repo.Canonical;
+        return new CircuitLensException(
+            $"cannot reach {url.Host} to fetch model '{id}' ({OneLine(e)}). Without network: pass --model DIR (a directory with config.json and "
+            + $"model.safetensors), or run `circuitlens download {id}` on a connected machine, copy its cache directory to {_options.CacheDir} here "
+            + "and add --offline", e);
+    }
 
     private TimeSpan Backoff(int attempt)
     {
@@ -308,6 +352,13 @@ internal sealed class HubDownloader : IDisposable
         string e = etag.Trim();
         if (e.StartsWith("W/", StringComparison.Ordinal)) e = e[2..];
         return e.Trim('"');
+    }
+
+    // A header value shown in an error: one line, bounded, control characters replaced.
+    private static string Printable(string value)
+    {
+        var text = new string([.. value.Take(100).Select(c => char.IsControl(c) ? '?' : c)]);
+        return value.Length > 100 ? text + "…" : text;
     }
 
     private static string OneLine(Exception e)

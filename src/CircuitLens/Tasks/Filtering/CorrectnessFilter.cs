@@ -40,6 +40,8 @@ public static class CorrectnessFilter
             var answers = pairs.AnswerIds[start..(start + n)]; var wrongs = pairs.WrongIds[start..(start + n)];
             var cleanLd = LogitDiff.Compute(clean, answers, wrongs);
             var corruptLd = LogitDiff.Compute(corrupt, answers, wrongs);
+            NonFiniteMetric.Check(model, "clean logit difference", cleanLd, i => pairs.Clean[start + i], start);
+            NonFiniteMetric.Check(model, "corrupted logit difference", corruptLd, i => pairs.Corrupt[start + i], start);
             for (int i = 0; i < n; i++)
             {
                 int row = start + i;
