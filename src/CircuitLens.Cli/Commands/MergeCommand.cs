@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using CircuitLens.Patching;
 using CircuitLens.Sharding;
 using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Cli.Commands;
 
@@ -53,6 +54,7 @@ internal static class MergeCommand
                 AttributionTime = TimeSpan.FromSeconds(dirs.Sum(d => Timing(d, "attribution"))),
             };
             Directory.CreateDirectory(outDir);
+            using var hold = RunLock.Acquire(outDir);   // as `patch`: a second writer into the same directory fails instead of mixing files
             PatchStage.WriteOutputs(m, pairs, run["prepend_bos"]!.GetValue<bool>(), outDir, new PatchStageOptions
             {
                 Sweeps = sweeps, Method = method, ChunkSize = run["chunk_size"]!.GetValue<int>(), Plots = !r.GetValue(noPlots),
