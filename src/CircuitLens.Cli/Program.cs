@@ -26,6 +26,10 @@ public static class Program
         root.Subcommands.Add(PatchCommand.Create());
         root.Subcommands.Add(IoiCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
+        root.Subcommands.Add(PathPatchCommand.Create());
+        root.Subcommands.Add(CircuitCommand.Create());
+        root.Subcommands.Add(HeadsCommand.Create());
+        root.Subcommands.Add(ToyCommand.Create());
         root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(DevicesCommand.Create());
 

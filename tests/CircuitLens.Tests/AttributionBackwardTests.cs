@@ -22,10 +22,10 @@ public class AttributionBackwardTests
         var cfg = model.Config;
         var batch = AttributionTestModels.PaddedPair();
         var (_, cache) = model.RunWithCache(batch, null, NoLogits);
-        var grads = Gpt2Backward.LogitDiffGradients(model, batch, cache, Answers, Wrongs);
+        var grads = AttributionTestModels.LogitDiffGradients(model, batch, cache, Answers, Wrongs);
         var rng = new Random(3);
 
-        // ln_final's hooks only fire when every position is unembedded: checked in closed form below
+        // ln_final's hooks get no gradient: the pass starts below them, from the metric's gradient (MetricTests check that)
         foreach (var name in HookNames.All(cfg.NLayers).Where(n => n.Contains(namesContaining) && !n.StartsWith("ln_final", StringComparison.Ordinal)))
         {
             var g = grads[name];
@@ -46,35 +46,22 @@ public class AttributionBackwardTests
     }
 
     [Fact]
-    public void FinalLayerNormGradientsAreTheUnembeddingDifference()
+    public void TheSeedGradientEntersAtEachExamplesLastRowOnly()
     {
         var model = AttributionTestModels.Shared();
         var cfg = model.Config;
         var batch = AttributionTestModels.PaddedPair();
         var (_, cache) = model.RunWithCache(batch, name => Gpt2Backward.NeedsInCache(name, cfg.NLayers), NoLogits);
-        var grads = Gpt2Backward.LogitDiffGradients(model, batch, cache, Answers, Wrongs);
-        var normalized = grads["ln_final.hook_normalized"];
-        var scale = grads["ln_final.hook_scale"];
-        var wte = model.Weights.Read(model.Weights.TokenEmbedding);
-        var gain = model.Weights.Read(model.Weights.LnFinalWeight);
         int C = cfg.DModel, T = batch.SeqLen;
-        var finalResid = cache[$"blocks.{cfg.NLayers - 1}.hook_resid_post"];
+        var seed = new float[2 * C];
+        var rng = new Random(9);
+        for (int i = 0; i < seed.Length; i++) seed[i] = (float)(rng.NextDouble() - 0.5);
+        var grads = Gpt2Backward.Gradients(model, batch, cache, seed, name => name == $"blocks.{cfg.NLayers - 1}.hook_resid_post");
+        var final = grads[$"blocks.{cfg.NLayers - 1}.hook_resid_post"];
         for (int b = 0; b < 2; b++)
         {
-            for (int t = 0; t < T - 1; t++) { Assert.Equal(0f, scale[b, t, 0]); Assert.Equal(0f, normalized[b, t, 3]); }
-            // normalized = centred/scale·gain + bias, so ∂LD/∂scale = −Σ_c Δwte_c·gain_c·centred_c / scale²
-            var x = finalResid.Slice(b, T - 1);
-            double mean = 0, variance = 0, expectedScale = 0;
-            for (int c = 0; c < C; c++) mean += x[c] / C;
-            for (int c = 0; c < C; c++) variance += (x[c] - mean) * (x[c] - mean) / C;
-            double s = Math.Sqrt(variance + cfg.LayerNormEps);
-            for (int c = 0; c < C; c++)
-            {
-                float diff = wte[Answers[b] * C + c] - wte[Wrongs[b] * C + c];
-                Assert.Equal(diff, normalized[b, T - 1, c], 6);
-                expectedScale -= diff * gain[c] * (x[c] - mean) / (s * s);
-            }
-            Assert.Equal(expectedScale, scale[b, T - 1, 0], 1e-3 * Math.Abs(expectedScale));
+            for (int t = 0; t < T - 1; t++) for (int c = 0; c < C; c++) Assert.Equal(0f, final[b, t, c]);
+            for (int c = 0; c < C; c++) Assert.Equal(seed[b * C + c], final[b, T - 1, c]);
         }
     }
 
@@ -87,11 +74,11 @@ public class AttributionBackwardTests
         var single = TokenBatch.Single(batch.Row(1).ToArray());
         var (_, batchCache) = model.RunWithCache(batch, null, NoLogits);
         var (_, singleCache) = model.RunWithCache(single, null, NoLogits);
-        var batchGrads = Gpt2Backward.LogitDiffGradients(model, batch, batchCache, Answers, Wrongs);
-        var singleGrads = Gpt2Backward.LogitDiffGradients(model, single, singleCache, [Answers[1]], [Wrongs[1]]);
+        var batchGrads = AttributionTestModels.LogitDiffGradients(model, batch, batchCache, Answers, Wrongs);
+        var singleGrads = AttributionTestModels.LogitDiffGradients(model, single, singleCache, [Answers[1]], [Wrongs[1]]);
         int pad = batch.PadLeft(1), len = batch.Lengths[1], T = batch.SeqLen;
 
-        foreach (var name in HookNames.All(cfg.NLayers))
+        foreach (var name in HookNames.All(cfg.NLayers).Where(n => !n.StartsWith("ln_final", StringComparison.Ordinal)))
         {
             var inBatch = batchGrads[name];
             var alone = singleGrads[name];
@@ -122,20 +109,19 @@ public class AttributionBackwardTests
         var cfg = model.Config;
         var batch = AttributionTestModels.PaddedPair();
         var (_, cache) = model.RunWithCache(batch, name => Gpt2Backward.NeedsInCache(name, cfg.NLayers), NoLogits);
-        var grads = Gpt2Backward.LogitDiffGradients(model, batch, cache, Answers, Wrongs, name => name.EndsWith("hook_z"));
+        var grads = AttributionTestModels.LogitDiffGradients(model, batch, cache, Answers, Wrongs, name => name.EndsWith("hook_z"));
         Assert.Equal(cfg.NLayers, grads.Names.Count);
         Assert.True(grads.Contains("blocks.1.attn.hook_z"));
         Assert.False(grads.Contains("blocks.1.hook_resid_pre"));
     }
 
     [Fact]
-    public void RejectsAnswerIdsOutsideTheVocabulary()
+    public void RejectsASeedGradientOfTheWrongShape()
     {
         var model = AttributionTestModels.Shared();
-        var cfg = model.Config;
         var batch = AttributionTestModels.PaddedPair();
         var (_, cache) = model.RunWithCache(batch, null, NoLogits);
-        Assert.Throws<CircuitLensException>(() => Gpt2Backward.LogitDiffGradients(model, batch, cache, [7, 60000], Wrongs));
+        Assert.Throws<ArgumentException>(() => Gpt2Backward.Gradients(model, batch, cache, new float[model.Config.DModel]));
     }
 
     private static void AssertClose(float expected, float actual, string name)

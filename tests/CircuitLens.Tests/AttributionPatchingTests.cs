@@ -24,6 +24,12 @@ public class AttributionPatchingTests
     [InlineData("attn-out")]
     [InlineData("mlp-out")]
     [InlineData("head-z-by-pos")]
+    [InlineData("resid-mid")]
+    [InlineData("head-q-by-pos")]
+    [InlineData("head-k-by-pos")]
+    [InlineData("head-v-by-pos")]
+    [InlineData("head-pattern-by-pos")]
+    [InlineData("mlp-post-neuron")]
     public void MatchesExactPatchingForASmallStep(string sweepName)
     {
         const float step = 0.02f;
@@ -51,32 +57,26 @@ public class AttributionPatchingTests
             stepped.Set(name, c);
         }
         var corruptLd = AttributionTestModels.LogitDiffs(model, corrupt, Answers, Wrongs, []).Select(v => (float)v).ToArray();
-        var grads = Gpt2Backward.LogitDiffGradients(model, corrupt, corruptCache, Answers, Wrongs, names.Contains);
+        var grads = AttributionTestModels.LogitDiffGradients(model, corrupt, corruptCache, Answers, Wrongs, names.Contains);
         var estimate = AttributionPatching.FromCaches(cfg, sweep, corrupt, stepped, corruptCache, grads, corruptLd);
 
-        int positions = sweep.PerPosition ? corrupt.SeqLen : 1, heads = sweep.PerHead ? cfg.NHeads : 1;
+        int perLayer = sweep.ComponentsPerLayer(cfg, corrupt.SeqLen);
         double errSq = 0, effectSq = 0;
         for (int l = 0; l < cfg.NLayers; l++)
-            for (int p = 0; p < positions; p++)
-                for (int h = 0; h < heads; h++)
+            for (int i = 0; i < perLayer; i++)
+            {
+                var comp = sweep.Component(l, i, cfg);
+                var source = stepped[HookNames.Name(sweep.Point, l)];
+                var hook = new NamedHook(HookNames.Name(sweep.Point, l), (act, ctx) => CopyComponent(act, source, sweep.Point, ctx.Batch, comp));
+                var exact = AttributionTestModels.LogitDiffs(model, corrupt, Answers, Wrongs, [hook]);
+                for (int b = 0; b < 2; b++)
                 {
-                    var source = stepped[HookNames.Name(sweep.Point, l)];
-                    int pos = sweep.PerPosition ? p : -1, head = sweep.PerHead ? h : -1;
-                    var hook = new NamedHook(HookNames.Name(sweep.Point, l), (act, ctx) => CopyComponent(act, source, sweep.Point, ctx.Batch, pos, head));
-                    var exact = AttributionTestModels.LogitDiffs(model, corrupt, Answers, Wrongs, [hook]);
-                    for (int b = 0; b < 2; b++)
-                    {
-                        float est = sweep.Axes switch
-                        {
-                            SweepAxes.LayerHead => estimate[b, l, h],
-                            SweepAxes.LayerPos => estimate[b, l, p],
-                            _ => estimate[b, l, p, h],
-                        };
-                        if (p >= corrupt.Lengths[b]) { Assert.True(float.IsNaN(est), $"{sweepName}: position {p} of pair {b} is past its end but not NaN"); continue; }
-                        errSq += (est - exact[b]) * (est - exact[b]);
-                        effectSq += (exact[b] - corruptLd[b]) * (exact[b] - corruptLd[b]);
-                    }
+                    float est = estimate.Data[sweep.Offset(estimate.Shape, b, comp)];
+                    if (comp.Position >= corrupt.Lengths[b]) { Assert.True(float.IsNaN(est), $"{sweepName}: position {comp.Position} of pair {b} is past its end but not NaN"); continue; }
+                    errSq += (est - exact[b]) * (est - exact[b]);
+                    effectSq += (exact[b] - corruptLd[b]) * (exact[b] - corruptLd[b]);
                 }
+            }
         Assert.True(effectSq > 1e-8, $"{sweepName}: the patches have no effect; the check would be empty");
         double rel = Math.Sqrt(errSq / effectSq);
         Assert.True(rel < 0.1, $"{sweepName}: attribution misses exact patching by {rel:P1} of the patch effects");
@@ -96,8 +96,8 @@ public class AttributionPatchingTests
             var alone = AttributionPatching.Run(model, data.Slice(b, 1), Sweep.All);
             for (int s = 0; s < Sweep.All.Count; s++)
             {
-                Assert.Equal(alone[s].CleanLogitDiff[0], together[s].CleanLogitDiff[b], 4);
-                Assert.Equal(alone[s].CorruptLogitDiff[0], together[s].CorruptLogitDiff[b], 4);
+                Assert.Equal(alone[s].CleanMetric[0], together[s].CleanMetric[b], 4);
+                Assert.Equal(alone[s].CorruptMetric[0], together[s].CorruptMetric[b], 4);
                 var a = alone[s].Patched.Slice(0);
                 var t = together[s].Patched.Slice(b);
                 int perLayerAlone = a.Length / model.Config.NLayers, perLayerTogether = t.Length / model.Config.NLayers;
@@ -122,8 +122,8 @@ public class AttributionPatchingTests
         var (clean, corrupt) = ActivationPatching.Baselines(model, data);
         for (int b = 0; b < 2; b++)
         {
-            Assert.Equal(clean[b], result.CleanLogitDiff[b], 4);
-            Assert.Equal(corrupt[b], result.CorruptLogitDiff[b], 4);
+            Assert.Equal(clean[b], result.CleanMetric[b], 4);
+            Assert.Equal(corrupt[b], result.CorruptMetric[b], 4);
         }
         Assert.Equal([2, model.Config.NLayers, model.Config.NHeads], result.Patched.Shape);
     }
@@ -131,22 +131,25 @@ public class AttributionPatchingTests
     // true where pair 0 owns element i (pair 0's real difference is kept; pair 1 gets a random one)
     private static bool IsPairZero(string name, Tensor t, int i) => i < t.Length / t.Dim(0);
 
-    // overwrites one component of act (every example) with source: a head at every position, a position, or both
-    private static void CopyComponent(Tensor act, Tensor source, HookPoint point, TokenBatch batch, int pos, int head)
+    // overwrites one component of act (every example) with source: a head at every position, a position, both, or a neuron
+    private static void CopyComponent(Tensor act, Tensor source, HookPoint point, TokenBatch batch, SweepComponent c)
     {
         int B = act.Dim(0);
         for (int b = 0; b < B; b++)
         {
+            int pad = batch.PadLeft(b);
             if (point == HookPoint.Pattern)
             {
-                source.Slice(b, head).CopyTo(act.Slice(b, head));
+                if (c.Position < 0) source.Slice(b, c.Head).CopyTo(act.Slice(b, c.Head));
+                else if (pad + c.Position < batch.SeqLen) source.Slice(b, c.Head, pad + c.Position).CopyTo(act.Slice(b, c.Head, pad + c.Position));
                 continue;
             }
-            int T = act.Dim(1), pad = batch.PadLeft(b);
+            int T = act.Dim(1);
             for (int t = pad; t < T; t++)
             {
-                if (pos >= 0 && t != pad + pos) continue;
-                if (head >= 0) source.Slice(b, t, head).CopyTo(act.Slice(b, t, head));
+                if (c.Position >= 0 && t != pad + c.Position) continue;
+                if (c.Neuron >= 0) act[b, t, c.Neuron] = source[b, t, c.Neuron];
+                else if (c.Head >= 0) source.Slice(b, t, c.Head).CopyTo(act.Slice(b, t, c.Head));
                 else source.Slice(b, t).CopyTo(act.Slice(b, t));
             }
         }

@@ -74,6 +74,18 @@ internal static class AttributionTestModels
         return result;
     }
 
+    /// <summary>
+    /// ∂LD/∂activation from the model's backward pass, seeded with the logit-diff metric's gradient at each
+    /// example's final residual (read from the cache's last hook_resid_post).
+    /// </summary>
+    public static ActivationGradients LogitDiffGradients(HookedTransformer model, TokenBatch batch, ActivationCache cache,
+        int[] answers, int[] wrongs, Func<string, bool>? keep = null, int[]? firstRows = null)
+    {
+        var metric = new CircuitLens.Patching.Metrics.LogitDiffMetric(answers, wrongs);
+        var dFinal = metric.FinalResidualGradient(model.Weights, cache[HookPoint.ResidPost, model.Config.NLayers - 1]);
+        return Gpt2Backward.Gradients(model, batch, cache, dFinal, keep, firstRows);
+    }
+
     /// <summary>Two prompts of different lengths, so row 1 is left-padded.</summary>
     public static TokenBatch PaddedPair() => TokenBatch.FromSequences([
         [5, 17, 42, 8, 66, 3, 29],

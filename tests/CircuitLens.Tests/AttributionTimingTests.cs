@@ -49,7 +49,7 @@ public class AttributionTimingTests(ITestOutputHelper output)
             new ForwardOptions { Logits = LogitsMode.LastPosition });
         output.WriteLine($"1 forward pass caching what the backward pass and the sweeps need: {sw.ElapsedMilliseconds} ms");
         sw.Restart();
-        Gpt2Backward.LogitDiffGradients(model, data.Corrupt, cache, data.AnswerIds, data.WrongIds, needed.Contains);
+        AttributionTestModels.LogitDiffGradients(model, data.Corrupt, cache, data.AnswerIds, data.WrongIds, needed.Contains);
         output.WriteLine($"1 backward pass keeping the sweeps' gradients: {sw.ElapsedMilliseconds} ms");
         cache = null;
         foreach (int chunk in new[] { 100, 50 })

@@ -7,6 +7,7 @@ using System.Diagnostics;
 using System.Globalization;
 using CircuitLens.Model;
 using CircuitLens.Patching;
+using CircuitLens.Patching.Metrics;
 using CircuitLens.Tasks.Ioi;
 using CircuitLens.Tensors;
 
@@ -19,6 +20,7 @@ internal static class BenchCommand
         var bench = new Command("bench", "Measure performance (random GPT-2-small-shaped weights unless --model is given).");
         bench.Subcommands.Add(Forward());
         bench.Subcommands.Add(Patch());
+        bench.Subcommands.Add(BenchPathPatchCommand.Create());
         return bench;
     }
 
@@ -73,7 +75,8 @@ internal static class BenchCommand
         var baseline = new Option<int>("--baseline-components") { Description = "Components of the plain sweep to time (it is extrapolated to the full sweep); 0 skips it.", DefaultValueFactory = _ => 12 };
         var compare = new Option<bool>("--compare") { Description = "Also time the whole batch at once, one pair at a time, and 1 thread." };
         var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk, as in `patch`.", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
-        var command = new Command("patch", "Time the fast exact sweep, attribution patching and the plain sweep (baseline) on IOI pairs.") { model, threads, pairs, sweep, baseline, compare, chunk };
+        var probDiff = new Option<bool>("--prob-diff") { Description = "Also time the exact sweep with the prob-diff metric (answer set {IO}, wrong set {S}: full-vocabulary softmax) and its overhead over logit-diff." };
+        var command = new Command("patch", "Time the fast exact sweep, attribution patching and the plain sweep (baseline) on IOI pairs.") { model, threads, pairs, sweep, baseline, compare, chunk, probDiff };
         var patchDevices = new DeviceOptions();
         patchDevices.AddTo(command);
         command.SetAction(r => Cli.Run(() =>
@@ -82,8 +85,9 @@ internal static class BenchCommand
             var m = LoadOrRandom(r.GetValue(model));
             var s = Sweep.Parse(r.GetValue(sweep)!)[0];
             var rows = IoiDatasetGenerator.Generate(new IoiDatasetOptions { N = r.GetValue(pairs), Seed = 0 }).Pairs;
-            var data = new IoiTokenizedPairs(m, rows, prependBos: true).ToPatchingBatch();
-            int components = s.Axes == SweepAxes.LayerHead ? m.Config.NLayers * m.Config.NHeads : m.Config.NLayers * data.SeqLen * (s.PerHead ? m.Config.NHeads : 1);
+            var tokenized = new IoiTokenizedPairs(m, rows, prependBos: true);
+            var data = tokenized.ToPatchingBatch();
+            int components = s.LayerList(m.Config).Count * s.ComponentsPerLayer(m.Config, data.SeqLen);
             long patches = (long)components * data.Count;
             var lines = new List<(string, string)>
             {
@@ -92,6 +96,7 @@ internal static class BenchCommand
             };
             if (patchDevices.Kind(r) is var device and not CircuitLens.Model.Devices.DeviceKind.Cpu)
             {
+                if (r.GetValue(probDiff)) throw new CircuitLensException($"--prob-diff times the fast exact engine, which runs on the cpu device only; drop --device {r.GetValue(patchDevices.Device)}");
                 // the plain engine, through hooks, on the device (the fast exact engine is cpu-only)
                 lines.AddRange(BenchDeviceMode.Patch(m, device, data, s, components, r.GetValue(baseline) is int kb and > 0 ? kb : 12));
                 Print("patch", lines);
@@ -107,8 +112,18 @@ internal static class BenchCommand
             double tf = fast.Elapsed.TotalSeconds;
             lines.Add(("fast exact sweep", $"{tf:F1} s = {patches / tf:F0} patches/s (chunks of {job.ChunkSize} pairs)"));
             lines.Add(("peak working set after exact sweep", $"{Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB"));
+            if (r.GetValue(probDiff))
+            {
+                var metric = new ProbDiffMetric(tokenized.AnswerIds.Select(a => new[] { a }).ToArray(), tokenized.WrongIds.Select(w => new[] { w }).ToArray());
+                var probData = new PatchingBatch(tokenized.Clean, tokenized.Corrupt, metric);
+                var prob = Stopwatch.StartNew();
+                PatchingJob.Run(m, probData, job);
+                double tp = prob.Elapsed.TotalSeconds;
+                lines.Add(("fast exact sweep, prob-diff metric", $"{tp:F1} s = {patches / tp:F0} patches/s: {100 * (tp / tf - 1):+0.0;-0.0} % over logit-diff"));
+                lines.Add(("peak working set after prob-diff sweep", $"{Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB"));
+            }
 
-            var allSweeps = Sweep.All.Where(x => x.Axes != SweepAxes.LayerPosHead).ToList();
+            var allSweeps = Sweep.Parse("heads-every,block-every");   // the 8 all-position sweeps the targets were set for
             var attr = Stopwatch.StartNew();
             AttributionPatching.Run(m, data, allSweeps);
             lines.Add(($"attribution patching ({allSweeps.Count} sweeps)", $"{attr.Elapsed.TotalSeconds:F2} s (corrupted forward + clean forward and backward from each first difference)"));

@@ -1,6 +1,9 @@
-// `circuitlens filter model`: keep only the pairs the model gets right on both sides.
+// `circuitlens filter model`: keep only the pairs the model gets right (any pair file; see CorrectnessFilter
+// for what "right" means per metric). The work is the library's CorrectnessStage.
 using System.CommandLine;
-using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Experiments;
+using CircuitLens.Tasks.Filtering;
+using CircuitLens.Tasks.Pairs;
 
 namespace CircuitLens.Cli.Commands;
 
@@ -11,7 +14,7 @@ internal static class FilterModelCommand
         var model = new ModelOptions();
         var input = new Option<string>("--in") { Description = "Pairs JSONL to check.", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "JSONL of the kept pairs.", Required = true }.OutputFile();
-        var mode = new Option<string>("--mode") { Description = "top1: top-1 token is the answer on clean and the competing name on corrupted (S2 swap); sign: only the logit-difference signs.", DefaultValueFactory = _ => "top1" };
+        var mode = new Option<string>("--mode") { Description = "top1: top-1 token is an answer on clean (logit-diff S2 swaps: and the competing name on corrupted); sign: only the metric's sign (clean > 0; logit-diff S2 swaps: corrupted < 0).", DefaultValueFactory = _ => "top1" };
         mode.AcceptOnlyFromAmong("top1", "sign");
         var report = new Option<string?>("--report") { Description = "JSON report (default: <out>.report.json)." }.OutputFile();
         var command = new Command("model", "Keep the pairs the model gets right (correctness filter); report counts per reason and logit differences.") { input, output, mode, report };
@@ -21,10 +24,9 @@ internal static class FilterModelCommand
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
             var m = model.Load(r, ct);
-            var rows = IoiJsonl.Read(inPath, m.Tokenizer);
-            if (rows.Count == 0) throw new CircuitLensException($"{inPath}: no pairs to check (the dataset is empty)");
-            var result = FilterModelStage.Run(m, rows, model.PrependBos(r), FilterModelStage.ParseMode(r.GetValue(mode)!), outPath,
-                r.GetValue(report) ?? outPath + ".report.json", inPath, ct);
+            var rows = PairFile.Read(inPath);
+            var result = FilterModelStage.Run(m, rows, model.PrependBos(r), CorrectnessFilter.ParseMode(r.GetValue(mode)!), outPath,
+                r.GetValue(report) ?? outPath + ".report.json", ct);
             if (result.Kept.Count == 0)
                 throw new CircuitLensException($"no pair survived the correctness filter ({rows.Count} checked); {outPath} is empty — try --mode sign or another model");
             return ExitCodes.Ok;

@@ -5,6 +5,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using CircuitLens.Patching;
+using CircuitLens.Tasks.Experiments;
 using CircuitLens.Tasks.Filtering;
 using CircuitLens.Tasks.Ioi;
 using CircuitLens.Tasks.Runs;
@@ -163,19 +164,19 @@ internal static class IoiCommand
         else
         {
             Cli.Stderr.Info("[3/4] correctness filter");
-            var result = FilterModelStage.Run(model, pairs, o.PrependBos, FilterModelStage.ParseMode(o.Filter), keptPath, Path.Combine(dir, "filter_model.json"), pairsPath, ct);
+            var result = FilterModelStage.Run(model, IoiJsonl.ToPairSet(pairs, pairsPath), o.PrependBos, CorrectnessFilter.ParseMode(o.Filter), keptPath, Path.Combine(dir, "filter_model.json"), ct);
             tables.Add(CorrectnessTable(o.Filter, result.Kept.Count, result.ReasonCounts));
-            pairs = result.Kept;
+            pairs = ReadStageOutput(keptPath);
         }
         if (pairs.Count == 0)
             throw new CircuitLensException($"the dataset is empty after the correctness filter: the model got no pair right (see {Path.Combine(dir, "filter_model.json")}); try --filter sign or a larger model");
 
         // 4. cache and patch, pictures, report
         Cli.Stderr.Info($"[4/4] patching {pairs.Count} pairs: {o.Sweep} ({o.Method})");
-        PatchStage.Run(model, pairs, o.PrependBos, dir, new PatchStageOptions
+        PatchStage.Run(model, IoiJsonl.ToPairSet(pairs, o.Filter == "none" ? pairsPath : keptPath), o.PrependBos, dir, new PatchExperimentOptions
         {
             Sweeps = Sweep.Parse(o.Sweep), Method = Enum.Parse<PatchingMethod>(o.Method, ignoreCase: true), ChunkSize = o.ChunkSize,
-            PairsSource = o.Filter == "none" ? pairsPath : keptPath, ExtraTables = tables, ExtraInfo = info,
+            ExtraTables = tables, ExtraInfo = info,
         }, ct);
         return Path.Combine(dir, "report.html");
     }

@@ -6,7 +6,8 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CircuitLens.Patching;
 using CircuitLens.Sharding;
-using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Experiments;
+using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Cli.Commands;
@@ -36,30 +37,34 @@ internal static class MergeCommand
             var m = ModelOptions.Load(source, r.GetValue(offline), ct);
             if (ShardManifest.ModelHash(m.Weights) != first.ModelSha256)
                 throw new CircuitLensException($"model {source} is not the one the shards were computed with (its parameters hash differently)");
-            var pairs = dirs.SelectMany(d => IoiJsonl.Read(Path.Combine(d, ShardManifest.PairsFileName), m.Tokenizer)).ToList();
-            if (PatchStage.DatasetHash(pairs) != first.DatasetSha256)
+            var pairs = new PairSet(run["pairs_source"]!.GetValue<string>(),
+                dirs.SelectMany(d => PairFile.Read(Path.Combine(d, ShardManifest.PairsFileName)).Rows).ToList());
+            if (PatchExperiment.DatasetHash(pairs) != first.DatasetSha256)
                 throw new CircuitLensException("the shards' pairs.jsonl files do not join into the dataset they were cut from (edited or damaged)");
 
-            var sweeps = Sweep.Parse(string.Join(',', run["sweeps"]!.AsArray().Select(s => s!.GetValue<string>())));
+            var layers = run["layers"]?.AsArray().Select(l => l!.GetValue<int>()).ToArray();
+            var sweeps = Sweep.Parse(string.Join(',', run["sweeps"]!.AsArray().Select(s => s!.GetValue<string>()))).Select(s => s.WithLayers(layers)).ToList();
             var method = Enum.Parse<PatchingMethod>(run["method"]!.GetValue<string>(), ignoreCase: true);
             bool exact = method != PatchingMethod.Attribution, attribution = method is PatchingMethod.Attribution or PatchingMethod.Both;
-            var exactResults = exact ? ShardMerge.Join(dirs, "", sweeps) : [];
-            var attributionResults = attribution ? ShardMerge.Join(dirs, exact ? "attribution" : "", sweeps) : [];
+            var exactResults = exact ? ShardMerge.Join(dirs, "", sweeps, pairs.Metric) : [];
+            var attributionResults = attribution ? ShardMerge.Join(dirs, exact ? "attribution" : "", sweeps, pairs.Metric) : [];
             var primary = exact ? exactResults : attributionResults;
             var job = new PatchingJobResult
             {
                 Exact = exactResults, Attribution = attributionResults,
-                CleanLogitDiff = primary[0].CleanLogitDiff, CorruptLogitDiff = primary[0].CorruptLogitDiff,
+                CleanMetric = primary[0].CleanMetric, CorruptMetric = primary[0].CorruptMetric, Metric = pairs.Metric,
                 ExactTime = TimeSpan.FromSeconds(dirs.Sum(d => Timing(d, "exact"))),
                 AttributionTime = TimeSpan.FromSeconds(dirs.Sum(d => Timing(d, "attribution"))),
             };
             Directory.CreateDirectory(outDir);
             using var hold = RunLock.Acquire(outDir);   // as `patch`: a second writer into the same directory fails instead of mixing files
-            PatchStage.WriteOutputs(m, pairs, run["prepend_bos"]!.GetValue<bool>(), outDir, new PatchStageOptions
+            var result = PatchExperiment.WriteOutputs(m, pairs, run["prepend_bos"]!.GetValue<bool>(), outDir, new PatchExperimentOptions
             {
                 Sweeps = sweeps, Method = method, ChunkSize = run["chunk_size"]!.GetValue<int>(), Plots = !r.GetValue(noPlots),
-                PairsSource = run["pairs_source"]!.GetValue<string>(),
+                MarkIoiHeads = run["mark_ioi_heads"]?.GetValue<bool>() ?? true, Title = run["title"]?.GetValue<string>() ?? "activation patching",
             }, job, clock.Elapsed);
+            foreach (var warning in result.Warnings) Console.Error.WriteLine($"warning: {warning}");
+            foreach (var note in result.Notes) Cli.Stderr.Info(note);
             Cli.Stderr.Info($"merged {dirs.Count} shards ({pairs.Count} pairs) into {outDir}");
             Console.Out.WriteLine(Path.GetFullPath(outDir));
             return ExitCodes.Ok;

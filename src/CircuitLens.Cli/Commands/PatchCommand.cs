@@ -1,9 +1,12 @@
 // `circuitlens patch`: cache and patch. Runs the clean prompts, caches activations, runs the corrupted
 // prompts with one component patched at a time, and writes raw and normalised maps, CSV, pictures,
-// run.json and report.html into --out. Interrupted runs resume from the last finished chunk.
+// run.json and report.html into --out (the library's PatchExperiment). Reads any pair file (each
+// file's metric: logit-diff, prob-diff, logit-diff-to-max). Interrupted runs resume from the last finished chunk.
+// --device runs the plain engine on a GPU; --shard I/N computes one slice of whole chunks (ShardedPatchStage).
 using System.CommandLine;
 using CircuitLens.Patching;
-using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Experiments;
+using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Cli.Commands;
@@ -13,14 +16,15 @@ internal static class PatchCommand
     public static Command Create()
     {
         var model = new ModelOptions();
-        var pairs = new Option<string>("--pairs") { Description = "IOI pairs JSONL (clean, corrupt, answer, wrong per line).", Required = true };
-        var sweep = new Option<string>("--sweep") { Description = "Comma-separated sweeps: head-z, head-q, head-k, head-v, head-pattern, heads-every, resid-pre, attn-out, mlp-out, block-every, head-z-by-pos.", Required = true };
+        var pairs = new Option<string>("--pairs") { Description = "Pair file (JSONL): clean, corrupt and the metric's answers per line (IOI rows: answer, wrong; see README for prob-diff and logit-diff-to-max).", Required = true };
+        var sweep = new Option<string>("--sweep") { Description = "Comma-separated sweeps: head-z, head-q, head-k, head-v, head-pattern (heads-every), resid-pre, attn-out, mlp-out (block-every), resid-mid, head-z-by-pos, head-q-by-pos, head-k-by-pos, head-v-by-pos, head-pattern-by-pos (heads-by-pos-every), mlp-post-neuron.", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true }.OutputDirectory();
         var method = new Option<string>("--method") { Description = "exact (fast exact engine), plain (one full forward per component, the TransformerLens way), attribution (gradient estimate), both (exact + attribution + agreement).", DefaultValueFactory = _ => "exact" };
         method.AcceptOnlyFromAmong("exact", "plain", "attribution", "both");
         var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip SVG/PNG pictures (report.html is still written)." };
-        var command = new Command("patch", "Activation patching sweeps over clean/corrupted pairs; writes .npy/.csv/.svg/.png, run.json and report.html.") { pairs, sweep, output, method, chunk, noPlots };
+        var layers = new Option<string?>("--layers") { Description = "Patch only these layers, e.g. 8-11 or 0,3,5-7 (every sweep; the layer axis then holds these layers). Default: all." };
+        var command = new Command("patch", "Activation patching sweeps over clean/corrupted pairs; writes .npy/.csv/.svg/.png, run.json and report.html.") { pairs, sweep, output, method, chunk, noPlots, layers };
         model.AddTo(command);
         var device = new DeviceOptions();
         device.AddTo(command);
@@ -36,13 +40,14 @@ internal static class PatchCommand
             if (device.Kind(r) != CircuitLens.Model.Devices.DeviceKind.Cpu && methodKind != PatchingMethod.Plain)
                 throw new CircuitLensException($"--device {r.GetValue(device.Device)} runs the plain engine (--method plain); the fast exact engine and attribution run on the cpu device");
             var m = device.Apply(r, model.Load(r, ct));
-            var rows = IoiJsonl.Read(pairsPath, m.Tokenizer);
-            if (rows.Count == 0) throw new CircuitLensException($"{pairsPath}: no pairs (the dataset is empty)");
+            var layerSelection = Sweep.ParseLayers(r.GetValue(layers), m.Config.NLayers);
+            sweeps = sweeps.Select(s => s.WithLayers(layerSelection)).ToList();
+            var rows = PairFile.Read(pairsPath);
             string outDir = r.GetValue(output)!;
-            var stageOptions = new PatchStageOptions
+            var stageOptions = new PatchExperimentOptions
             {
                 Sweeps = sweeps, Method = methodKind, ChunkSize = r.GetValue(chunk),
-                Plots = !r.GetValue(noPlots), PairsSource = pairsPath,
+                Plots = !r.GetValue(noPlots),
             };
             using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails here instead of mixing rows
             RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>

@@ -4,14 +4,15 @@
 using System.Text.Json.Nodes;
 using CircuitLens.Model;
 using CircuitLens.Sharding;
-using CircuitLens.Tasks.Ioi;
+using CircuitLens.Tasks.Experiments;
+using CircuitLens.Tasks.Pairs;
 
 namespace CircuitLens.Cli.Commands;
 
 internal static class ShardedPatchStage
 {
-    public static void Run(HookedTransformer model, string modelSource, IReadOnlyList<IoiPair> pairs, bool prependBos, string outDir,
-        PatchStageOptions options, ShardSpec shard, CancellationToken ct)
+    public static void Run(HookedTransformer model, string modelSource, PairSet pairs, bool prependBos, string outDir,
+        PatchExperimentOptions options, ShardSpec shard, CancellationToken ct)
     {
         var (start, count) = shard.PairRange(pairs.Count, options.ChunkSize);
         var manifest = new ShardManifest
@@ -28,23 +29,28 @@ internal static class ShardedPatchStage
             return;
         }
         Cli.Stderr.Info($"shard {shard}: pairs {start}..{start + count - 1} of {pairs.Count} (whole chunks of {options.ChunkSize})");
-        var slice = pairs.Skip(start).Take(count).ToList();
+        var slice = pairs.Subset(Enumerable.Range(start, count));
         PatchStage.Run(model, slice, prependBos, outDir, options with { Plots = false }, ct);
-        IoiJsonl.Write(Path.Combine(outDir, ShardManifest.PairsFileName), slice);
+        PairFile.Write(Path.Combine(outDir, ShardManifest.PairsFileName), slice.Rows);
         manifest.Save(outDir);   // last: a directory with shard.json is a finished shard
     }
 
     /// <summary>Everything that must agree between the shards of one run.</summary>
-    public static JsonObject Fingerprint(HookedTransformer model, string modelSource, IReadOnlyList<IoiPair> pairs, bool prependBos, PatchStageOptions options) => new()
+    public static JsonObject Fingerprint(HookedTransformer model, string modelSource, PairSet pairs, bool prependBos, PatchExperimentOptions options) => new()
     {
         ["model"] = model.Config.ModelName,
         ["model_source"] = Directory.Exists(modelSource) ? Path.GetFullPath(modelSource) : modelSource,
         ["model_sha256"] = ShardManifest.ModelHash(model.Weights),
-        ["dataset_sha256"] = PatchStage.DatasetHash(pairs),
-        ["pairs_source"] = options.PairsSource,
+        ["dataset_sha256"] = PatchExperiment.DatasetHash(pairs),
+        ["pairs_source"] = pairs.Source,
+        ["metric"] = pairs.Metric,
         ["prepend_bos"] = prependBos,
         ["sweeps"] = new JsonArray(options.Sweeps.Select(s => (JsonNode)JsonValue.Create(s.Name)!).ToArray()),
+        ["layers"] = options.Sweeps.FirstOrDefault(s => s.Layers is not null)?.Layers is { } layers   // --layers: every sweep has the same
+            ? new JsonArray(layers.Select(l => (JsonNode)JsonValue.Create(l)!).ToArray()) : null,
         ["method"] = options.Method.ToString().ToLowerInvariant(),
         ["chunk_size"] = options.ChunkSize,
+        ["mark_ioi_heads"] = options.MarkIoiHeads,
+        ["title"] = options.Title,
     };
 }

@@ -1,9 +1,10 @@
-// The GPT-2 backward pass for a logit-difference metric, bottom to top of Gpt2Forward in reverse:
-//   d ln_f(x_last) = wte[answer] − wte[wrong];  for each block, last first: through mlp, ln_2, attn, ln_1
-// It yields ∂metric/∂activation at every hook point, read from the activations of a forward run
-// (see NeedsInCache). It computes no weight gradients and changes no weights.
-// The metric is Σ_b (logit[b,last,answer_b] − logit[b,last,wrong_b]): examples do not interact, so
-// row b of every gradient is that example's own gradient.
+// The GPT-2 backward pass from a gradient at the final residual stream, bottom to top of Gpt2Forward
+// in reverse: for each block, last first, through mlp, ln_2, attn, ln_1. It knows no metric: the
+// caller gives ∂metric/∂(final residual at each example's last position), before ln_f (a patching
+// metric's Gradient), and gets ∂metric/∂activation at every hook point, read from the activations of
+// a forward run (see NeedsInCache). It computes no weight gradients and changes no weights.
+// The metric is a sum of per-example terms that each read only their own last row: examples do not
+// interact, so row b of every gradient is that example's own gradient.
 // Causal attention: the gradient at position t depends only on positions ≥ t, so a caller that needs
 // gradients only from row first[b] on (attribution patching: where clean and corrupted differ) gets
 // them from a pass over those rows alone, gathered from all examples into compact (R,…) matrices.
@@ -21,7 +22,7 @@ public sealed class Gpt2Backward
     private readonly Gpt2Config _cfg;
     private readonly ActivationCache _cache;
     private readonly Func<string, bool> _keep;
-    private readonly bool _compactOutput;   // kept gradients as (R,…) compact rows instead of (B,T,…)
+    private readonly RowLayout _output;     // where kept gradients go: (B,T,…) or compact (R,…) rows
     private readonly ActivationGradients _grads = new();
     private readonly int B, T, C, H, D, M, R;
     // per example: first row with a gradient (padded coordinates), the last row, and where its rows start in the compact buffers
@@ -53,34 +54,37 @@ public sealed class Gpt2Backward
     }
 
     /// <summary>
-    /// ∂LD/∂activation for every hook point whose name passes <paramref name="keep"/> (all when null), where
-    /// LD = Σ_b logit[b, last, answerIds[b]] − logit[b, last, wrongIds[b]]. <paramref name="cache"/> is a
-    /// RunWithCache of <paramref name="batch"/> holding at least the names <see cref="NeedsInCache"/> accepts.
-    /// hook_attn_result's gradient is given when asked for; LayerNorm scale gradients treat the centred input as fixed.
+    /// ∂metric/∂activation for every hook point whose name passes <paramref name="keep"/> (all when null), given
+    /// <paramref name="finalResidualGradient"/> (B,C): ∂metric/∂(last layer's hook_resid_post at example b's last position),
+    /// the residual before ln_f; the other positions of the final residual get no gradient from the metric.
+    /// <paramref name="cache"/> is a RunWithCache of <paramref name="batch"/> holding at least the names <see cref="NeedsInCache"/>
+    /// accepts. hook_attn_result's gradient is given when asked for; LayerNorm scale gradients treat the centred input as fixed.
+    /// ln_final's hooks get no gradient (the pass starts below them).
     /// With <paramref name="firstRows"/> (per example, a padded position in [0, T−1]) gradients are computed only at
     /// positions ≥ firstRows[b] and left zero before it (not the true gradient there; exact from it on); null computes all.
     /// </summary>
-    public static ActivationGradients LogitDiffGradients(HookedTransformer model, TokenBatch batch, ActivationCache cache,
-        int[] answerIds, int[] wrongIds, Func<string, bool>? keep = null, int[]? firstRows = null) =>
-        Run(model, batch, cache, answerIds, wrongIds, keep, firstRows, compactOutput: false);
+    public static ActivationGradients Gradients(HookedTransformer model, TokenBatch batch, ActivationCache cache,
+        ReadOnlySpan<float> finalResidualGradient, Func<string, bool>? keep = null, int[]? firstRows = null) =>
+        Run(model, batch, cache, finalResidualGradient, keep, firstRows, new PaddedRows(batch.BatchSize, batch.SeqLen));
 
     /// <summary>
-    /// <see cref="LogitDiffGradients"/> from <paramref name="firstRows"/> on, each kept gradient given as (R,…) rows: example b's
-    /// positions firstRows[b]..T−1 at rows Σ_{b'&lt;b}(T − firstRows[b']) + t − firstRows[b] (the rows the pass computes, in the
-    /// order SuffixRunner stacks them). hook_pattern and hook_attn_scores stay (B,NH,T,T).
+    /// <see cref="Gradients"/> from <paramref name="rows"/>' first rows on, each kept gradient laid out as those compact (R,…) rows
+    /// (the rows the pass computes, in the order SuffixRunner stacks them). hook_pattern and hook_attn_scores stay (B,NH,T,T).
     /// </summary>
-    internal static ActivationGradients LogitDiffGradientRows(HookedTransformer model, TokenBatch batch, ActivationCache cache,
-        int[] answerIds, int[] wrongIds, Func<string, bool> keep, int[] firstRows) =>
-        Run(model, batch, cache, answerIds, wrongIds, keep, firstRows, compactOutput: true);
+    public static ActivationGradients Gradients(HookedTransformer model, TokenBatch batch, ActivationCache cache,
+        ReadOnlySpan<float> finalResidualGradient, Func<string, bool> keep, CompactRows rows)
+    {
+        if (rows.First.Count != batch.BatchSize || rows.SeqLen != batch.SeqLen)
+            throw new ArgumentException($"the compact rows describe {rows.First.Count} examples of {rows.SeqLen} positions, not [{batch.BatchSize}, {batch.SeqLen}]", nameof(rows));
+        return Run(model, batch, cache, finalResidualGradient, keep, rows.First.ToArray(), rows);
+    }
 
     private static ActivationGradients Run(HookedTransformer model, TokenBatch batch, ActivationCache cache,
-        int[] answerIds, int[] wrongIds, Func<string, bool>? keep, int[]? firstRows, bool compactOutput)
+        ReadOnlySpan<float> finalResidualGradient, Func<string, bool>? keep, int[]? firstRows, RowLayout output)
     {
         var cfg = model.Config;
-        if (answerIds.Length != batch.BatchSize || wrongIds.Length != batch.BatchSize)
-            throw new CircuitLensException($"need one answer and one wrong token per example: batch has {batch.BatchSize}, got {answerIds.Length} answers and {wrongIds.Length} wrong tokens");
-        foreach (int id in answerIds.Concat(wrongIds))
-            if ((uint)id >= (uint)cfg.VocabSize) throw new CircuitLensException($"answer token id {id} is outside the vocabulary (size {cfg.VocabSize})");
+        if (finalResidualGradient.Length != batch.BatchSize * cfg.DModel)
+            throw new ArgumentException($"the final-residual gradient has {finalResidualGradient.Length} values, not {batch.BatchSize} examples × {cfg.DModel}", nameof(finalResidualGradient));
         if (firstRows is not null)
         {
             if (firstRows.Length != batch.BatchSize) throw new ArgumentException($"firstRows has {firstRows.Length} entries for {batch.BatchSize} examples", nameof(firstRows));
@@ -96,16 +100,16 @@ public sealed class Gpt2Backward
                 throw new ArgumentException($"cached '{name}' has shape {t.ShapeString}, not that of a [{batch.BatchSize}, {batch.SeqLen}] batch", nameof(cache));
         }
 
-        var pass = new Gpt2Backward(model.Weights, batch, cache, keep ?? (_ => true), firstRows ?? new int[batch.BatchSize], compactOutput);
-        pass.UnembedBackward(answerIds, wrongIds);
+        var pass = new Gpt2Backward(model.Weights, batch, cache, keep ?? (_ => true), firstRows ?? new int[batch.BatchSize], output);
+        pass.SeedFinalResidual(finalResidualGradient);
         for (int l = cfg.NLayers - 1; l >= 0; l--) pass.BlockBackward(l);
         pass.EmbedBackward();
         return pass._grads;
     }
 
-    private Gpt2Backward(Gpt2Weights weights, TokenBatch batch, ActivationCache cache, Func<string, bool> keep, int[] firstRows, bool compactOutput)
+    private Gpt2Backward(Gpt2Weights weights, TokenBatch batch, ActivationCache cache, Func<string, bool> keep, int[] firstRows, RowLayout output)
     {
-        _w = weights; _cfg = weights.Config; _cache = cache; _keep = keep; _compactOutput = compactOutput;
+        _w = weights; _cfg = weights.Config; _cache = cache; _keep = keep; _output = output;
         B = batch.BatchSize; T = batch.SeqLen;
         C = _cfg.DModel; H = _cfg.NHeads; D = _cfg.DHead; M = _cfg.DMlp;
         _first = (int[])firstRows.Clone();
@@ -142,25 +146,10 @@ public sealed class Gpt2Backward
         _dZLast = new float[B * C];
     }
 
-    // logits (B,V) = ln_f(x_last)·wteᵀ, so d ln_f(x_last)[b] = wte[answer_b] − wte[wrong_b]; other rows get nothing
-    private void UnembedBackward(int[] answerIds, int[] wrongIds)
+    // the metric's gradient enters at each example's last row of the final residual stream; other rows get nothing
+    private void SeedFinalResidual(ReadOnlySpan<float> dFinal)
     {
-        var wte = _w.Read(_w.TokenEmbedding);
-        var dNormLast = new float[B * C];
-        var residLast = new float[B * C];
-        var dResidLast = new float[B * C];
-        var dScaleLast = new float[B];
-        var finalResid = _cache[HookPoint.ResidPost, _cfg.NLayers - 1];
-        for (int b = 0; b < B; b++)
-        {
-            TensorPrimitives.Subtract(wte.Slice(answerIds[b] * C, C), wte.Slice(wrongIds[b] * C, C), dNormLast.AsSpan(b * C, C));
-            finalResid.Slice(b, T - 1).CopyTo(residLast.AsSpan(b * C, C));
-        }
-        LayerNorm.Backward(dResidLast, dScaleLast, dNormLast, residLast, _w.Read(_w.LnFinalWeight), B, C, _cfg.LayerNormEps);
-        for (int b = 0; b < B; b++) dResidLast.AsSpan(b * C, C).CopyTo(_dResid.AsSpan(_last.Compact![b] * C, C));
-
-        KeepLastRows(HookNames.Name(HookPoint.LnFinalNormalized), dNormLast, C);
-        KeepLastRows(HookNames.Name(HookPoint.LnFinalScale), dScaleLast, 1);
+        for (int b = 0; b < B; b++) dFinal.Slice(b * C, C).CopyTo(_dResid.AsSpan(_last.Compact![b] * C, C));
     }
 
     private void BlockBackward(int l)
@@ -287,25 +276,16 @@ public sealed class Gpt2Backward
         _grads.Set(name, t);
     }
 
-    private Tensor NewGradient(params int[] inner) => _compactOutput ? Tensor.Zeros([R, .. inner]) : Tensor.Zeros([B, T, .. inner]);
+    private Tensor NewGradient(params int[] inner) => Tensor.Zeros(_output.Shape(inner));
 
     // where row i of a row set goes in a kept gradient
-    private int Place(Rows rows, int i) => !_compactOutput ? rows.Full[i] : rows.Compact is null ? i : rows.Compact[i];
+    private int Place(Rows rows, int i) => _output.Row(rows.Full[i] / T, rows.Full[i] % T);
 
     // a (B,NH,T,T) gradient
     private void KeepPerHead(HookPoint point, int layer, float[] grad)
     {
         string name = HookNames.Name(point, layer);
         if (_keep(name)) _grads.Set(name, new Tensor(grad.ToArray(), B, H, T, T));
-    }
-
-    // a gradient that is zero except at the last position: (B,inner) rows placed into (B,T,inner)
-    private void KeepLastRows(string name, float[] lastRows, int inner)
-    {
-        if (!_keep(name)) return;
-        var t = NewGradient(inner);
-        for (int b = 0; b < B; b++) lastRows.AsSpan(b * inner, inner).CopyTo(t.Data.AsSpan(Place(_last, b) * inner, inner));
-        _grads.Set(name, t);
     }
 
     // Runs body(start, count) over [0,n) in one block per thread when there is enough work.

@@ -1,11 +1,12 @@
 // Attribution patching (Nanda): a first-order estimate of activation-patching sweeps, all at once,
-//   patched LD ≈ LD_corrupt + Σ (clean_act − corrupt_act) · ∂LD/∂act, the gradient taken on the corrupted run,
+//   patched M ≈ M_corrupt + Σ (clean_act − corrupt_act) · ∂M/∂act, the gradient taken on the corrupted run,
+// M the batch's metric (its gradient at the final residual seeds the model's backward pass),
 // from a corrupted forward pass, a clean one and a backward pass per chunk of pairs. Causal attention makes
 // most of that work unnecessary: before a pair's first differing token both runs are identical (Δact = 0,
 // so those attributions are exactly 0), so the clean run and the backward pass cover only the rows from
 // there on (the clean run reads the earlier keys/values from the corrupted run), and no run computes pads
 // (SuffixRunner stacks each pair's real rows).
-// Results are raw "patched logit difference" estimates in the exact sweeps' PatchingResult layout, so
+// Results are raw "patched metric" estimates in the exact sweeps' PatchingResult layout, so
 // the two compare directly. It runs no exact patching; it is only as good as the linear approximation
 // (weak on the residual stream, MLP0 and saturated attention).
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -27,6 +28,9 @@ public static class AttributionPatching
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         if (sweeps.Count == 0) throw new CircuitLensException("no sweep given");
         var cfg = model.Config;
+        foreach (var s in sweeps)
+            if (!Supports(s)) throw new CircuitLensException($"attribution patching does not support sweep '{s.Name}' ({s.Point} by {s.Axes})");
+        data.Metric.Targets.CheckVocabulary(cfg.VocabSize);
         int total = data.Count;
         var outputs = sweeps.Select(s => Allocate(cfg, s, total, data.SeqLen)).ToArray();
         var cleanLd = new float[total];
@@ -39,22 +43,24 @@ public static class AttributionPatching
         for (int start = 0; start < total; start += chunkSize)
         {
             var pairs = order[start..Math.Min(start + chunkSize, total)];
-            var chunk = pairs.Length == total && chunkSize >= total ? data : Pick(data, pairs);
+            var chunk = pairs.Length == total && chunkSize >= total ? data : data.Pick(pairs);
             // the corrupted run of every real token, then the clean run from each pair's first difference on: the
             // activations before it are the same in both runs (earlier keys and values come from the corrupted run),
             // so no gradient is needed there either
             var first = FirstDifferingRows(chunk);
             var starts = Enumerable.Range(0, chunk.Count).Select(chunk.PadLeft).ToArray();
-            var (corruptCache, chunkCorruptLd) = RunRows(model, chunk, chunk.Corrupt, starts, first, null, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers));
-            var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains, compact: true);
+            var rows = new CompactRows(first, chunk.SeqLen);
+            var (corruptCache, chunkCorruptLd) = RunRows(model, chunk, chunk.Corrupt, starts, first, null, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers),
+                new PaddedRows(chunk.Count, chunk.SeqLen));
+            var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains, rows);
             for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
 
-            var grads = Gpt2Backward.LogitDiffGradientRows(model, chunk.Corrupt, corruptCache, chunk.AnswerIds, chunk.WrongIds, needed.Contains, first);
-            var rows = RowLayout.Compact(first, chunk.SeqLen);
+            var dFinal = chunk.Metric.FinalResidualGradient(model.Weights, corruptCache[HookPoint.ResidPost, cfg.NLayers - 1]);
+            var grads = Gpt2Backward.Gradients(model, chunk.Corrupt, corruptCache, dFinal, needed.Contains, rows);
             for (int i = 0; i < sweeps.Count; i++)
                 Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, cleanCache, rows, corruptCache, grads, rows, chunkCorruptLd, first);
         }
-        return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd)).ToList();
+        return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd, data.Metric.Name)).ToList();
     }
 
     public static PatchingResult Run(HookedTransformer model, PatchingBatch data, Sweep sweep, int chunkSize = 128) =>
@@ -70,17 +76,26 @@ public static class AttributionPatching
         var output = Allocate(config, sweep, batch.BatchSize, batch.SeqLen);
         var rows = Enumerable.Range(0, batch.BatchSize).ToArray();
         var firstRows = rows.Select(batch.PadLeft).ToArray();
-        var full = RowLayout.Full(batch.SeqLen);
+        var full = new PaddedRows(batch.BatchSize, batch.SeqLen);
         Fill(output, rows, sweep, config, batch, clean, full, corrupt, gradients, full, corruptLd, firstRows);
         return output;
     }
+
+    /// <summary>The sweeps attribution estimates: every sweep of <see cref="Sweep.All"/> (at any layer selection).</summary>
+    public static bool Supports(Sweep sweep) => (sweep.Axes, sweep.Point) switch
+    {
+        (SweepAxes.LayerHead or SweepAxes.LayerPosHead, HookPoint.Z or HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Pattern) => true,
+        (SweepAxes.LayerPos, HookPoint.ResidPre or HookPoint.ResidMid or HookPoint.AttnOut or HookPoint.MlpOut) => true,
+        (SweepAxes.LayerNeuron, HookPoint.MlpPost) => true,
+        _ => false,
+    };
 
     /// <summary>The hook names whose activations (and gradients) the sweeps need.</summary>
     public static HashSet<string> HookNamesFor(IEnumerable<Sweep> sweeps, int nLayers)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var sweep in sweeps)
-            for (int l = 0; l < nLayers; l++) names.Add(HookNames.Name(sweep.Point, l));
+            foreach (int l in sweep.Layers ?? Enumerable.Range(0, nLayers).ToArray()) names.Add(HookNames.Name(sweep.Point, l));
         return names;
     }
 
@@ -88,10 +103,10 @@ public static class AttributionPatching
     // LD per pair and the activations whose names pass record as (B,T,…) tensors: k and v at every row run, the others
     // only from row recordFrom[b] on; zero elsewhere and, in the last layer from attn_out on, at all but the final row.
     // Keys and values before start[b] come from prefix; with no prefix every start is a pair's first real token, so
-    // none is read (the run records its own k and v). With compact, each activation is instead (R,…): the rows run, in
-    // RowLayout.Compact(start) order (pattern (R,NH,T)), so nothing is allocated for rows that were not run.
+    // none is read (the run records its own k and v). Activations are stored in `layout`: PaddedRows, or CompactRows of
+    // start (the rows run, pattern (R,NH,T)), so nothing is allocated for rows that were not run.
     private static (ActivationCache Cache, float[] Ld) RunRows(HookedTransformer model, PatchingBatch chunk, TokenBatch tokens,
-        int[] start, int[] recordFrom, ActivationCache? prefix, Func<string, bool> record, bool compact = false)
+        int[] start, int[] recordFrom, ActivationCache? prefix, Func<string, bool> record, RowLayout layout)
     {
         var cfg = model.Config;
         int B = chunk.Count, T = chunk.SeqLen, C = cfg.DModel, H = cfg.NHeads, D = cfg.DHead, M = cfg.DMlp;
@@ -100,7 +115,6 @@ public static class AttributionPatching
         var runner = new SuffixRunner(model.Weights, chunk, prefix ?? cache);
         var vs = new SuffixRunner.Variants();
         for (int b = 0; b < B; b++) vs.Add(b, start[b], T);
-        var layout = compact ? RowLayout.Compact(start, T) : RowLayout.Full(T);
 
         var x = runner.Residual(vs);
         var wte = model.Weights.Read(model.Weights.TokenEmbedding);
@@ -119,18 +133,17 @@ public static class AttributionPatching
             if (!record(name)) return;
             if (!cache.TryGet(name, out var stored))
             {
-                int[] inner = point switch
+                int[] shape = point switch
                 {
-                    HookPoint.Pattern => compact ? [H, T] : [T, T],
-                    HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Z => [H, D],
-                    HookPoint.MlpPre => [M],
-                    _ => [C],
+                    HookPoint.Pattern => layout.PatternShape(H),
+                    HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Z => layout.Shape(H, D),
+                    HookPoint.MlpPre or HookPoint.MlpPost => layout.Shape(M),
+                    _ => layout.Shape(C),
                 };
-                int[] outer = compact ? [vs.TotalRows] : point == HookPoint.Pattern ? [B, H] : [B, T];
-                cache.Set(name, stored = Tensor.Zeros([.. outer, .. inner]));
+                cache.Set(name, stored = Tensor.Zeros(shape));
             }
             var dst = stored.Data;
-            int width = point == HookPoint.MlpPre ? M : C;
+            int width = point is HookPoint.MlpPre or HookPoint.MlpPost ? M : C;
             for (int v = 0; v < variants.Count; v++)
             {
                 int b = variants.Pair[v], s = variants.Start[v], r0 = variants.RowOffset[v];
@@ -151,40 +164,12 @@ public static class AttributionPatching
     private static int[] FirstDifferingRows(PatchingBatch chunk) =>
         Enumerable.Range(0, chunk.Count).Select(b => Math.Min(chunk.PadLeft(b) + chunk.FirstDifference[b], chunk.SeqLen - 1)).ToArray();
 
-    // the given pairs as their own batch, padded to their own longest pair
-    private static PatchingBatch Pick(PatchingBatch data, int[] pairs) => new(
-        pairs.Select(i => data.Clean.Row(i).ToArray()).ToList(), pairs.Select(i => data.Corrupt.Row(i).ToArray()).ToList(),
-        pairs.Select(i => data.AnswerIds[i]).ToArray(), pairs.Select(i => data.WrongIds[i]).ToArray());
 
     private static Tensor Allocate(Gpt2Config cfg, Sweep sweep, int batchSize, int positions)
     {
-        var t = sweep.Axes switch
-        {
-            SweepAxes.LayerHead => Tensor.Zeros(batchSize, cfg.NLayers, cfg.NHeads),
-            SweepAxes.LayerPos => Tensor.Zeros(batchSize, cfg.NLayers, positions),
-            _ => Tensor.Zeros(batchSize, cfg.NLayers, positions, cfg.NHeads),
-        };
+        var t = Tensor.Zeros(sweep.Shape(cfg, batchSize, positions));
         if (sweep.PerPosition) t.Span.Fill(float.NaN); // positions past a pair's length stay NaN
         return t;
-    }
-
-    // Where row (b,t) of an activation or gradient lives: in (B,T,…) tensors, or in compact (R,…) rows holding only
-    // positions first[b]..T−1 of each example, stacked (the order of SuffixRunner's rows and Gpt2Backward's compact rows).
-    private readonly record struct RowLayout(int T, int[]? First, int[]? Offset)
-    {
-        public static RowLayout Full(int T) => new(T, null, null);
-
-        public static RowLayout Compact(int[] first, int T)
-        {
-            var offset = new int[first.Length];
-            for (int b = 1; b < first.Length; b++) offset[b] = offset[b - 1] + T - first[b - 1];
-            return new(T, first, offset);
-        }
-
-        public int Row(int b, int t) => Offset is null ? b * T + t : Offset[b] + t - First![b];
-
-        // start of head h's pattern row (weights over all T keys) at query t: (B,NH,T,T) or (R,NH,T)
-        public int PatternRow(int b, int h, int t, int H) => Offset is null ? ((b * H + h) * T + t) * T : (Row(b, t) * H + h) * T;
     }
 
     // writes row outputRows[b] of output for each example b of batch; activations before firstRow[b] (padded) do not differ.
@@ -193,16 +178,16 @@ public static class AttributionPatching
         ActivationCache clean, RowLayout cleanLayout, ActivationCache corrupt, ActivationGradients grads, RowLayout gradLayout,
         float[] corruptLd, int[] firstRow)
     {
-        int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel;
-        bool headActivation = sweep.Point is HookPoint.Z or HookPoint.Q or HookPoint.K or HookPoint.V; // (B,T,NH,HS)
-        bool supported = sweep.Point == HookPoint.Pattern ? sweep.Axes == SweepAxes.LayerHead : headActivation || sweep.Axes == SweepAxes.LayerPos;
-        if (!supported) throw new NotSupportedException($"attribution does not support sweep '{sweep.Name}' ({sweep.Point} by {sweep.Axes})");
-        var full = RowLayout.Full(T);
-        var scratch = new float[C];
+        if (!Supports(sweep)) throw new CircuitLensException($"attribution patching does not support sweep '{sweep.Name}' ({sweep.Point} by {sweep.Axes})");
+        int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel, M = cfg.DMlp;
+        var full = new PaddedRows(B, T);
+        var scratch = new float[Math.Max(C, T)];
         var perHead = new double[H];
-        for (int l = 0; l < cfg.NLayers; l++)
+        var perNeuron = new double[M];
+        foreach (int layer in sweep.LayerList(cfg))
         {
-            string name = HookNames.Name(sweep.Point, l);
+            int l = sweep.LayerIndex(layer);   // the output's layer axis
+            string name = HookNames.Name(sweep.Point, layer);
             var c = clean[name].Data; var x = corrupt[name].Data; var g = grads[name].Data;
             for (int b = 0; b < B; b++)
             {
@@ -210,13 +195,31 @@ public static class AttributionPatching
                 float baseLd = corruptLd[b];
                 if (sweep.Point == HookPoint.Pattern)
                 {
+                    // each head's pattern row at every destination position (summed for the all-positions sweep)
+                    if (sweep.Axes == SweepAxes.LayerPosHead)
+                        for (int t = pad; t < first; t++) for (int h = 0; h < H; h++) output[row, l, t - pad, h] = baseLd;
                     for (int h = 0; h < H; h++)
                     {
                         double sum = 0;
                         for (int t = first; t < T; t++)
-                            sum += Attribution(c, cleanLayout.PatternRow(b, h, t, H), x, full.PatternRow(b, h, t, H), g, full.PatternRow(b, h, t, H), T, scratch);
-                        output[row, l, h] = baseLd + (float)sum;
+                        {
+                            float a = Attribution(c, cleanLayout.PatternRow(b, h, t, H), x, full.PatternRow(b, h, t, H), g, full.PatternRow(b, h, t, H), T, scratch);
+                            sum += a;
+                            if (sweep.Axes == SweepAxes.LayerPosHead) output[row, l, t - pad, h] = baseLd + a;
+                        }
+                        if (sweep.Axes == SweepAxes.LayerHead) output[row, l, h] = baseLd + (float)sum;
                     }
+                }
+                else if (sweep.Axes == SweepAxes.LayerNeuron)
+                {
+                    // (…, d_mlp) rows: neuron n's attribution summed over positions
+                    Array.Clear(perNeuron);
+                    for (int t = first; t < T; t++)
+                    {
+                        int ci = cleanLayout.Row(b, t) * M, xi = full.Row(b, t) * M, gi = gradLayout.Row(b, t) * M;
+                        for (int n = 0; n < M; n++) perNeuron[n] += (c[ci + n] - x[xi + n]) * g[gi + n];
+                    }
+                    for (int n = 0; n < M; n++) output[row, l, n] = baseLd + (float)perNeuron[n];
                 }
                 else if (sweep.Axes == SweepAxes.LayerPos)
                 {

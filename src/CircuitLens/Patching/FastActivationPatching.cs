@@ -1,8 +1,9 @@
 // The fast exact activation-patching engine. Same numbers as ActivationPatching (tested), far less
 // work: each patched run starts at the patched layer from the cached corrupted residual stream,
 // recomputes only positions from the first one the patch can change (earlier keys/values come from
-// the corrupted cache), batches all heads × pairs of a layer into large matrix products, and reads
-// the metric from two vocabulary rows instead of the full unembedding.
+// the corrupted cache), batches all heads × pairs of a layer into large matrix products, and hands
+// the batch's metric only each variant's final residual row (logit-diff needs two vocabulary rows of
+// it; prob-diff one GEMM of those rows against the unembedding).
 using CircuitLens.Hooks;
 using CircuitLens.Model;
 using CircuitLens.Tensors;
@@ -27,22 +28,25 @@ public static class FastActivationPatching
         FastPatchingOptions? options = null, IProgress<PatchingProgress>? progress = null, CancellationToken ct = default)
     {
         options ??= new FastPatchingOptions();
+        data.Metric.Targets.CheckVocabulary(model.Config.VocabSize);
         int L = model.Config.NLayers;
+        foreach (var s in sweeps)
+            if (!Supports(s)) throw new CircuitLensException($"the fast exact engine does not support sweep '{s.Name}' ({s.Point} by {s.Axes}); use --method plain");
         var cleanPoints = sweeps.Select(s => s.Point).ToHashSet();
         var corruptPoints = new HashSet<HookPoint> { HookPoint.ResidPre, HookPoint.K, HookPoint.V };
         foreach (var s in sweeps)
         {
-            if (s.Axes != SweepAxes.LayerPos) { corruptPoints.Add(HookPoint.Z); corruptPoints.Add(HookPoint.Q); corruptPoints.Add(HookPoint.AttnOut); }
-            if (s.Point == HookPoint.Pattern) cleanPoints.Add(HookPoint.Pattern);
+            if (s.PerHead) { corruptPoints.Add(HookPoint.Z); corruptPoints.Add(HookPoint.Q); corruptPoints.Add(HookPoint.AttnOut); }
             if (s.Point == HookPoint.AttnOut) corruptPoints.Add(HookPoint.AttnOut);
-            if (s.Point == HookPoint.MlpOut) { corruptPoints.Add(HookPoint.MlpOut); corruptPoints.Add(HookPoint.ResidMid); }
+            if (s.Point is HookPoint.MlpOut or HookPoint.MlpPost) { corruptPoints.Add(HookPoint.MlpOut); corruptPoints.Add(HookPoint.ResidMid); }
+            if (s.Point is HookPoint.ResidMid or HookPoint.MlpPost) corruptPoints.Add(s.Point);
         }
-        // no unembedding: the metric needs two vocabulary rows, not the (V,C) product (nor its packed copy in memory)
+        // no unembedding here: the metric reads the final residual rows it needs
         var noLogits = new ForwardOptions { Logits = LogitsMode.None };
         var (cleanRun, cleanCache) = model.RunWithCache(data.Clean, Filter(cleanPoints, L), noLogits);
         var (corruptRun, corruptCache) = model.RunWithCache(data.Corrupt, Filter(corruptPoints, L), noLogits);
-        var cleanLd = LogitDiff.FromFinalResidual(model.Weights, cleanRun.Residual, data.AnswerIds, data.WrongIds);
-        var corruptLd = LogitDiff.FromFinalResidual(model.Weights, corruptRun.Residual, data.AnswerIds, data.WrongIds);
+        var cleanLd = data.Metric.FromFinalResidual(model.Weights, cleanRun.Residual);
+        var corruptLd = data.Metric.FromFinalResidual(model.Weights, corruptRun.Residual);
 
         var runner = new SuffixRunner(model.Weights, data, corruptCache);
         var plans = sweeps.Select(s => new SweepPlan(s, data, model.Config)).ToList();
@@ -51,7 +55,7 @@ public static class FastActivationPatching
         foreach (var plan in plans)
         {
             var patched = plan.NewResult(corruptLd);
-            for (int layer = 0; layer < L; layer++)
+            foreach (int layer in plan.Sweep.LayerList(model.Config))
             {
                 var pending = plan.Variants(layer);
                 for (int start = 0; start < pending.Count;)
@@ -69,10 +73,19 @@ public static class FastActivationPatching
                     start = end;
                 }
             }
-            results.Add(new PatchingResult(plan.Sweep, patched, cleanLd, corruptLd));
+            results.Add(new PatchingResult(plan.Sweep, patched, cleanLd, corruptLd, data.Metric.Name));
         }
         return results;
     }
+
+    /// <summary>The sweeps this engine runs: every sweep of <see cref="Sweep.All"/> (at any layer selection).</summary>
+    public static bool Supports(Sweep sweep) => (sweep.Axes, sweep.Point) switch
+    {
+        (SweepAxes.LayerHead or SweepAxes.LayerPosHead, HookPoint.Z or HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.Pattern) => true,
+        (SweepAxes.LayerPos, HookPoint.ResidPre or HookPoint.ResidMid or HookPoint.AttnOut or HookPoint.MlpOut) => true,
+        (SweepAxes.LayerNeuron, HookPoint.MlpPost) => true,
+        _ => false,
+    };
 
     private static Func<string, bool> Filter(HashSet<HookPoint> points, int nLayers) =>
         name => HookNames.TryParse(name, nLayers, out var p, out _) && HookNames.IsLayerPoint(p) && points.Contains(p);
@@ -97,17 +110,38 @@ public static class FastActivationPatching
                     clean[HookPoint.ResidPre, layer].Slice(vs.Pair[v], vs.Start[v]).CopyTo(x.Slice(vs.RowOffset[v] * C, C));
                 return runner.RunFromResidPre(vs, layer);
 
+            case (SweepAxes.LayerPos, HookPoint.ResidMid):
+                CopyRows(x, vs, corrupt[HookPoint.ResidMid, layer], T, C);
+                for (int v = 0; v < vs.Count; v++)
+                    clean[HookPoint.ResidMid, layer].Slice(vs.Pair[v], vs.Start[v]).CopyTo(x.Slice(vs.RowOffset[v] * C, C));
+                return runner.RunFromResidMid(vs, layer);
+
+            case (SweepAxes.LayerNeuron, HookPoint.MlpPost):
+            {
+                // resid_post = corrupted resid_mid + corrupted mlp_out + (clean − corrupted post_n)·W_out[n] at every row
+                CopyRows(x, vs, corrupt[HookPoint.ResidMid, layer], T, C);
+                AddRows(x, vs, corrupt[HookPoint.MlpOut, layer], T, C);
+                var wout = weights.Read(weights.Layers[layer].MlpOutWeight);   // (d_mlp, C)
+                var postClean = clean[HookPoint.MlpPost, layer]; var postCorrupt = corrupt[HookPoint.MlpPost, layer];
+                for (int v = 0; v < vs.Count; v++)
+                {
+                    int b = vs.Pair[v], st = vs.Start[v], r0 = vs.RowOffset[v], n = group[v].C.Neuron;
+                    for (int i = 0; i < T - st; i++)
+                    {
+                        float dPost = postClean[b, st + i, n] - postCorrupt[b, st + i, n];
+                        var row = x.Slice((r0 + i) * C, C);
+                        TensorPrimitives.MultiplyAdd(wout.Slice(n * C, C), dPost, row, row);
+                    }
+                }
+                return runner.RunFromResidPre(vs, layer + 1);
+            }
+
             case (SweepAxes.LayerPos, HookPoint.AttnOut):
                 AddRows(x, vs, corrupt[HookPoint.AttnOut, layer], T, C, firstFrom: clean[HookPoint.AttnOut, layer]);
                 return runner.RunFromResidMid(vs, layer);
 
             case (SweepAxes.LayerPos, HookPoint.MlpOut):
-                var residMid = corrupt[HookPoint.ResidMid, layer];
-                for (int v = 0; v < vs.Count; v++)
-                {
-                    int b = vs.Pair[v], s = vs.Start[v], rows = T - s;
-                    residMid.Data.AsSpan((b * T + s) * C, rows * C).CopyTo(x.Slice(vs.RowOffset[v] * C, rows * C));
-                }
+                CopyRows(x, vs, corrupt[HookPoint.ResidMid, layer], T, C);
                 AddRows(x, vs, corrupt[HookPoint.MlpOut, layer], T, C, firstFrom: clean[HookPoint.MlpOut, layer]);
                 return runner.RunFromResidPre(vs, layer + 1);
 
@@ -121,11 +155,13 @@ public static class FastActivationPatching
                 Span<float> delta = stackalloc float[C];
                 for (int v = 0; v < vs.Count; v++)
                 {
-                    int b = vs.Pair[v], s = vs.Start[v], r0 = vs.RowOffset[v], h = group[v].Head;
-                    int patchedRows = sweep.Axes == SweepAxes.LayerPosHead ? 1 : T - s;
+                    int b = vs.Pair[v], s = vs.Start[v], r0 = vs.RowOffset[v], h = group[v].C.Head;
+                    // one position patched: its key/value reach every later query; its query, pattern row or z only its own row
+                    bool byPos = sweep.Axes == SweepAxes.LayerPosHead;
+                    int patchedRows = byPos && sweep.Point is not (HookPoint.K or HookPoint.V) ? 1 : T - s;
                     for (int i = 0; i < patchedRows; i++)
                     {
-                        PatchedHeadOutput(dz, sweep.Point, b, s + i, h, layer, data, cfg, clean, corrupt);
+                        PatchedHeadOutput(dz, sweep.Point, b, s + i, h, layer, data, cfg, clean, corrupt, only: byPos ? s : -1);
                         TensorPrimitives.Subtract(dz, zc.Slice(b, s + i, h), dz);
                         delta.Clear();
                         for (int d = 0; d < D; d++) TensorPrimitives.MultiplyAdd(wo.Slice((h * D + d) * C, C), dz[d], delta, delta);
@@ -134,6 +170,16 @@ public static class FastActivationPatching
                     }
                 }
                 return runner.RunFromResidMid(vs, layer);
+        }
+    }
+
+    // x rows = source rows (each variant's rows from its start on)
+    private static void CopyRows(Span<float> x, SuffixRunner.Variants vs, Tensor source, int T, int C)
+    {
+        for (int v = 0; v < vs.Count; v++)
+        {
+            int b = vs.Pair[v], s = vs.Start[v], rows = T - s;
+            source.Data.AsSpan((b * T + s) * C, rows * C).CopyTo(x.Slice(vs.RowOffset[v] * C, rows * C));
         }
     }
 
@@ -151,95 +197,75 @@ public static class FastActivationPatching
         }
     }
 
-    // z of head h at position t when its q, k, v, pattern or z comes from the clean run
+    // z of head h at position t when its q, k, v, pattern or z comes from the clean run: at every position, or only at
+    // padded position `only` (≥ 0: the key/value of that position, or the query/pattern row/z when t is that position)
     private static void PatchedHeadOutput(Span<float> z, HookPoint point, int b, int t, int h, int layer, PatchingBatch data,
-        Gpt2Config cfg, ActivationCache clean, ActivationCache corrupt)
+        Gpt2Config cfg, ActivationCache clean, ActivationCache corrupt, int only = -1)
     {
         int T = data.SeqLen, pad = data.PadLeft(b), D = cfg.DHead;
         if (point == HookPoint.Z) { clean[HookPoint.Z, layer].Slice(b, t, h).CopyTo(z); return; }
-        Tensor Source(HookPoint p) => point == p ? clean[p, layer] : corrupt[p, layer];
-        var v = Source(HookPoint.V);
+        Tensor Source(HookPoint p, int j) => point == p && (only < 0 || j == only) ? clean[p, layer] : corrupt[p, layer];
         Span<float> weights = stackalloc float[T];
         var w = weights.Slice(0, t + 1 - pad);
-        if (point == HookPoint.Pattern) clean[HookPoint.Pattern, layer].Slice(b, h, t).Slice(pad, w.Length).CopyTo(w);
+        if (point == HookPoint.Pattern && (only < 0 || t == only)) clean[HookPoint.Pattern, layer].Slice(b, h, t).Slice(pad, w.Length).CopyTo(w);
         else
         {
-            var q = Source(HookPoint.Q).Slice(b, t, h);
-            var k = Source(HookPoint.K);
+            var q = Source(HookPoint.Q, t).Slice(b, t, h);
             float scale = 1f / MathF.Sqrt(D);
-            for (int j = pad; j <= t; j++) w[j - pad] = TensorPrimitives.Dot(q, k.Slice(b, j, h)) * scale;
+            for (int j = pad; j <= t; j++) w[j - pad] = TensorPrimitives.Dot(q, Source(HookPoint.K, j).Slice(b, j, h)) * scale;
             Tensors.Kernels.Attention.SoftmaxForward(w, w, 1, w.Length);
         }
         z.Clear();
-        for (int j = pad; j <= t; j++) TensorPrimitives.MultiplyAdd(v.Slice(b, j, h), w[j - pad], z, z);
+        for (int j = pad; j <= t; j++) TensorPrimitives.MultiplyAdd(Source(HookPoint.V, j).Slice(b, j, h), w[j - pad], z, z);
     }
 
-    private readonly record struct Variant(int Pair, int Start, int Head, int Position);
+    private readonly record struct Variant(int Pair, int Start, SweepComponent C);
 
     // Which variants a sweep needs at each layer, and where their results go.
     private sealed class SweepPlan(Sweep sweep, PatchingBatch data, Gpt2Config cfg)
     {
         public Sweep Sweep => sweep;
+        private readonly int[] _shape = sweep.Shape(cfg, data.Count, data.SeqLen);
 
-        public long VariantCount
-        {
-            get
-            {
-                long n = 0;
-                for (int layer = 0; layer < cfg.NLayers; layer++) n += Variants(layer).Count;
-                return n;
-            }
-        }
+        public long VariantCount => sweep.LayerList(cfg).Sum(l => (long)Variants(l).Count);
 
+        // Components at positions before a pair's first difference (or patching a pair that has none) change nothing: not run.
         public List<Variant> Variants(int layer)
         {
             var list = new List<Variant>();
-            int H = cfg.NHeads;
+            int perLayer = sweep.ComponentsPerLayer(cfg, data.SeqLen);
             for (int b = 0; b < data.Count; b++)
             {
                 int pad = data.PadLeft(b), d = data.FirstDifference[b], len = data.Length(b);
-                switch (sweep.Axes)
+                for (int i = 0; i < perLayer; i++)
                 {
-                    case SweepAxes.LayerHead:
-                        if (d < len) for (int h = 0; h < H; h++) list.Add(new Variant(b, pad + d, h, -1));
-                        break;
-                    case SweepAxes.LayerPos:
-                        for (int p = d; p < len; p++) list.Add(new Variant(b, pad + p, -1, p));
-                        break;
-                    default:
-                        for (int p = d; p < len; p++) for (int h = 0; h < H; h++) list.Add(new Variant(b, pad + p, h, p));
-                        break;
+                    var c = sweep.Component(layer, i, cfg);
+                    if (c.Position >= len || d >= len || (c.Position >= 0 && c.Position < d)) continue;
+                    list.Add(new Variant(b, pad + (c.Position >= 0 ? c.Position : d), c));
                 }
             }
             return list;
         }
 
-        // Every entry starts as the corrupted LD (patches that cannot change anything), NaN past a pair's length.
-        public Tensor NewResult(float[] corruptLd)
+        // Every entry starts as the corrupted metric (patches that cannot change anything), NaN past a pair's length.
+        public Tensor NewResult(float[] corrupt)
         {
-            int B = data.Count, L = cfg.NLayers, H = cfg.NHeads, T = data.SeqLen;
-            int[] shape = sweep.Axes switch { SweepAxes.LayerHead => [B, L, H], SweepAxes.LayerPos => [B, L, T], _ => [B, L, T, H] };
-            var t = Tensor.Zeros(shape);
-            for (int b = 0; b < B; b++)
+            var t = Tensor.Zeros(_shape);
+            int perLayer = sweep.ComponentsPerLayer(cfg, data.SeqLen);
+            for (int b = 0; b < data.Count; b++)
             {
-                var row = t.Slice(b);
-                row.Fill(corruptLd[b]);
+                t.Slice(b).Fill(corrupt[b]);
                 if (!sweep.PerPosition) continue;
-                int heads = sweep.PerHead ? H : 1, len = data.Length(b);
-                for (int layer = 0; layer < L; layer++)
-                    row.Slice(layer * T * heads + len * heads, (T - len) * heads).Fill(float.NaN);
+                foreach (int layer in sweep.LayerList(cfg))
+                    for (int i = 0; i < perLayer; i++)
+                    {
+                        var c = sweep.Component(layer, i, cfg);
+                        if (c.Position >= data.Length(b)) t.Data[sweep.Offset(_shape, b, c)] = float.NaN;
+                    }
             }
             return t;
         }
 
-        public void Store(Tensor result, Variant v, int layer, float value)
-        {
-            switch (sweep.Axes)
-            {
-                case SweepAxes.LayerHead: result[v.Pair, layer, v.Head] = value; break;
-                case SweepAxes.LayerPos: result[v.Pair, layer, v.Position] = value; break;
-                default: result[v.Pair, layer, v.Position, v.Head] = value; break;
-            }
-        }
+        public void Store(Tensor result, Variant v, int layer, float value) => result.Data[sweep.Offset(_shape, v.Pair, v.C)] = value;
     }
 }

@@ -65,17 +65,7 @@ public static class PatchingAgreement
         ? $"{a.Sweep}: attribution vs exact: slope {a.Slope:G3}, top-{a.TopComponents} relative error {a.TopRelativeError * 100:F0}%, sign agreement {a.TopSignAgreement * 100:F0}%, correlation {a.MeanMapCorrelation:F3} (mean map), {a.PerExampleCorrelation:F3} (per example)"
         : $"{a.Sweep}: {a.Verdict}";
 
-    public static string Component(Sweep sweep, int[] meanShape, int flatIndex)
-    {
-        var idx = new int[meanShape.Length];
-        for (int a = meanShape.Length - 1; a >= 0; a--) { idx[a] = flatIndex % meanShape[a]; flatIndex /= meanShape[a]; }
-        return sweep.Axes switch
-        {
-            SweepAxes.LayerHead => $"L{idx[0]}H{idx[1]}",
-            SweepAxes.LayerPos => $"L{idx[0]} pos {idx[1]}",
-            _ => $"L{idx[0]}H{idx[2]} pos {idx[1]}",
-        };
-    }
+    public static string Component(Sweep sweep, int[] meanShape, int flatIndex) => sweep.Label(meanShape, flatIndex);
 
     /// <summary>Pearson correlation over the entries finite in both; NaN when fewer than two.</summary>
     public static double Pearson(ReadOnlySpan<float> x, ReadOnlySpan<float> y)

@@ -28,8 +28,11 @@ public sealed class PatchingJobResult
 {
     public required IReadOnlyList<PatchingResult> Exact { get; init; }        // empty for Attribution
     public required IReadOnlyList<PatchingResult> Attribution { get; init; }  // empty for Exact/Plain
-    public required float[] CleanLogitDiff { get; init; }
-    public required float[] CorruptLogitDiff { get; init; }
+    /// <summary>The metric on each clean and corrupted prompt, unpatched.</summary>
+    public required float[] CleanMetric { get; init; }
+    public required float[] CorruptMetric { get; init; }
+    /// <summary>The metric's name ("logit-diff", ...).</summary>
+    public required string Metric { get; init; }
     public TimeSpan ExactTime { get; init; }
     public TimeSpan AttributionTime { get; init; }
     public int ResumedChunks { get; init; }
@@ -66,15 +69,16 @@ public static class PatchingJob
                 ct.ThrowIfCancellationRequested();
                 string tag = methods[m].Tag;
                 double before = (c + share.Take(m).Sum()) / chunks, width = share[m] / chunks;
-                var saved = TryLoadChunk(options, c, tag);
+                var saved = TryLoadChunk(options, c, tag, data.Metric.Name);
                 if (saved is not null) { perMethod[m].Add(saved); resumed++; continue; }
                 progress?.Report(new JobProgress(before, $"{tag}: pairs {start + 1}-{start + count} of {data.Count}"));
                 var inner = progress is null ? null : new SyncProgress<PatchingProgress>(p =>
                     progress.Report(new JobProgress(before + width * p.Done / Math.Max(1, p.Total), $"{tag} {p.Sweep}: pairs {start + 1}-{start + count} of {data.Count}")));
                 var clock = Stopwatch.StartNew();
                 var results = methods[m].Run(chunk, inner);
-                NonFiniteMetric.Check(model, "clean logit difference", results[0].CleanLogitDiff, i => chunk.Clean.Row(i).ToArray(), start);
-                NonFiniteMetric.Check(model, "corrupted logit difference", results[0].CorruptLogitDiff, i => chunk.Corrupt.Row(i).ToArray(), start);
+                string metricName = data.Metric is Metrics.LogitDiffMetric ? "logit difference" : data.Metric.Name;
+                NonFiniteMetric.Check(model, $"clean {metricName}", results[0].CleanMetric, i => chunk.Clean.Row(i).ToArray(), start);
+                NonFiniteMetric.Check(model, $"corrupted {metricName}", results[0].CorruptMetric, i => chunk.Corrupt.Row(i).ToArray(), start);
                 times[m] += clock.Elapsed;
                 SaveChunk(options, c, tag, results);
                 perMethod[m].Add(results);
@@ -87,8 +91,9 @@ public static class PatchingJob
         {
             Exact = exact ? merged[0] : [],
             Attribution = attribution ? merged[^1] : [],
-            CleanLogitDiff = first.CleanLogitDiff,
-            CorruptLogitDiff = first.CorruptLogitDiff,
+            CleanMetric = first.CleanMetric,
+            CorruptMetric = first.CorruptMetric,
+            Metric = data.Metric.Name,
             ExactTime = exact ? times[0] : TimeSpan.Zero,
             AttributionTime = attribution ? times[^1] : TimeSpan.Zero,
             ResumedChunks = resumed,
@@ -119,7 +124,7 @@ public static class PatchingJob
                 }
                 b0 += part.BatchSize;
             }
-            result.Add(new PatchingResult(sweeps[s], patched, parts.SelectMany(p => p.CleanLogitDiff).ToArray(), parts.SelectMany(p => p.CorruptLogitDiff).ToArray()));
+            result.Add(new PatchingResult(sweeps[s], patched, parts.SelectMany(p => p.CleanMetric).ToArray(), parts.SelectMany(p => p.CorruptMetric).ToArray(), parts[0].Metric));
         }
         return result;
     }
@@ -157,14 +162,14 @@ public static class PatchingJob
 
     private static string ChunkDir(PatchingJobOptions options, int chunk, string tag) => Path.Combine(options.CheckpointDir!, $"chunk-{chunk:D4}-{tag}");
 
-    private static IReadOnlyList<PatchingResult>? TryLoadChunk(PatchingJobOptions options, int chunk, string tag)
+    private static IReadOnlyList<PatchingResult>? TryLoadChunk(PatchingJobOptions options, int chunk, string tag, string metric)
     {
         if (options.CheckpointDir is null) return null;
         string dir = ChunkDir(options, chunk, tag);
         if (!File.Exists(Path.Combine(dir, "complete"))) return null;
-        var clean = NpyFile.Read(Path.Combine(dir, "clean_logit_diff.npy")).Data;
-        var corrupt = NpyFile.Read(Path.Combine(dir, "corrupt_logit_diff.npy")).Data;
-        return options.Sweeps.Select(s => new PatchingResult(s, NpyFile.Read(Path.Combine(dir, s.Name + ".npy")), clean, corrupt)).ToList();
+        var clean = NpyFile.Read(Path.Combine(dir, "clean_metric.npy")).Data;
+        var corrupt = NpyFile.Read(Path.Combine(dir, "corrupt_metric.npy")).Data;
+        return options.Sweeps.Select(s => new PatchingResult(s, NpyFile.Read(Path.Combine(dir, s.Name + ".npy")), clean, corrupt, metric)).ToList();
     }
 
     private static void SaveChunk(PatchingJobOptions options, int chunk, string tag, IReadOnlyList<PatchingResult> results)
@@ -172,8 +177,8 @@ public static class PatchingJob
         if (options.CheckpointDir is null) return;
         string dir = ChunkDir(options, chunk, tag);
         Directory.CreateDirectory(dir);
-        NpyFile.Write(Path.Combine(dir, "clean_logit_diff.npy"), new Tensor(results[0].CleanLogitDiff, results[0].CleanLogitDiff.Length));
-        NpyFile.Write(Path.Combine(dir, "corrupt_logit_diff.npy"), new Tensor(results[0].CorruptLogitDiff, results[0].CorruptLogitDiff.Length));
+        NpyFile.Write(Path.Combine(dir, "clean_metric.npy"), new Tensor(results[0].CleanMetric, results[0].CleanMetric.Length));
+        NpyFile.Write(Path.Combine(dir, "corrupt_metric.npy"), new Tensor(results[0].CorruptMetric, results[0].CorruptMetric.Length));
         foreach (var r in results) NpyFile.Write(Path.Combine(dir, r.Sweep.Name + ".npy"), r.Patched);
         AtomicFile.WriteAllText(Path.Combine(dir, "complete"), "ok");   // written last: marks the chunk as whole
     }

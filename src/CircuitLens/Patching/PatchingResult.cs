@@ -1,5 +1,5 @@
-// The outcome of one sweep: the RAW patched logit difference per example and component, plus the
-// clean and corrupted baselines it is normalised against.
+// The outcome of one sweep: the RAW patched metric (logit difference for IOI; see Metric) per example
+// and component, plus the clean and corrupted baselines it is normalised against.
 //   normalised = (patched − corrupted) / (clean − corrupted): 0 no effect, 1 fully restored, < 0 hurts.
 // A pair whose clean and corrupted metrics are (nearly) equal has no defined normalisation: it is
 // degenerate, NaN in the per-example normalised array and left out of every normalised mean.
@@ -12,12 +12,15 @@ public sealed class PatchingResult
     public Sweep Sweep { get; }
     /// <summary>[batch, layer, head], [batch, layer, pos] or [batch, layer, pos, head]; NaN at positions past a pair's length.</summary>
     public Tensor Patched { get; }
-    public float[] CleanLogitDiff { get; }
-    public float[] CorruptLogitDiff { get; }
+    /// <summary>The metric on each clean and each corrupted prompt, unpatched.</summary>
+    public float[] CleanMetric { get; }
+    public float[] CorruptMetric { get; }
+    /// <summary>The metric's name ("logit-diff", "prob-diff", ...).</summary>
+    public string Metric { get; }
 
-    public PatchingResult(Sweep sweep, Tensor patched, float[] cleanLogitDiff, float[] corruptLogitDiff)
+    public PatchingResult(Sweep sweep, Tensor patched, float[] cleanMetric, float[] corruptMetric, string metric = Metrics.LogitDiffMetric.MetricName)
     {
-        Sweep = sweep; Patched = patched; CleanLogitDiff = cleanLogitDiff; CorruptLogitDiff = corruptLogitDiff;
+        Sweep = sweep; Patched = patched; CleanMetric = cleanMetric; CorruptMetric = corruptMetric; Metric = metric;
     }
 
     public int BatchSize => Patched.Dim(0);
@@ -39,9 +42,9 @@ public sealed class PatchingResult
         int per = Patched.Length / BatchSize;
         for (int b = 0; b < BatchSize; b++)
         {
-            float corrupt = CorruptLogitDiff[b], denom = CleanLogitDiff[b] - corrupt;
+            float corrupt = CorruptMetric[b], denom = CleanMetric[b] - corrupt;
             var row = result.Slice(b);
-            if (IsDegenerate(CleanLogitDiff[b], corrupt)) { row.Fill(float.NaN); continue; }
+            if (IsDegenerate(CleanMetric[b], corrupt)) { row.Fill(float.NaN); continue; }
             for (int i = 0; i < per; i++) row[i] = (row[i] - corrupt) / denom;
         }
         return result;
@@ -59,8 +62,8 @@ public sealed class PatchingResult
             for (int b = 0; b < BatchSize; b++)
             {
                 float v = Patched.Data[b * per + i];
-                if (float.IsNaN(v) || IsDegenerate(CleanLogitDiff[b], CorruptLogitDiff[b])) continue;
-                patched += v; clean += CleanLogitDiff[b]; corrupt += CorruptLogitDiff[b]; n++;
+                if (float.IsNaN(v) || IsDegenerate(CleanMetric[b], CorruptMetric[b])) continue;
+                patched += v; clean += CleanMetric[b]; corrupt += CorruptMetric[b]; n++;
             }
             result.Data[i] = n == 0 ? float.NaN : (float)((patched - corrupt) / (clean - corrupt));
         }

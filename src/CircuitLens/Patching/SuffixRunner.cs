@@ -2,7 +2,7 @@
 // change. Causal attention means positions before a variant's start position s are identical to the
 // corrupted run, so their keys/values come from the corrupted cache (a KV-cache view of patching);
 // the rows s..T-1 of every variant are stacked into one matrix so each block is a few large GEMMs.
-// The metric needs only the last row and two vocabulary rows: LD = ln_f(x_last)·(wte[a] − wte[w]).
+// The metric reads each variant's final residual row (before ln_f), all variants' rows in one call.
 // An optional Recorder sees the activations of the rows it runs (attribution patching runs the clean
 // prompts' suffixes this way); it records, never edits them.
 using CircuitLens.Hooks;
@@ -24,7 +24,7 @@ internal sealed class SuffixRunner
     /// <summary>
     /// Receives an activation of every row being run: row r (see <see cref="Variants"/>) starts at r·rowStride of rows.
     /// Points: resid_pre, q, k, v, z (width C), pattern (width NH·T: each head's weights over all T padded key
-    /// positions, zero where masked), attn_out, resid_mid, mlp_out, resid_post (width C) and mlp_pre (width d_mlp).
+    /// positions, zero where masked), attn_out, resid_mid, mlp_out, resid_post (width C) and mlp_pre, mlp_post (width d_mlp).
     /// In the last layer the points from attn_out on come for each variant's final row only (the variants passed then
     /// start at T−1). The span is valid during the call.
     /// </summary>
@@ -59,7 +59,7 @@ internal sealed class SuffixRunner
     /// <summary>Residual rows (R,C) of the variants; fill before running.</summary>
     public Span<float> Residual(Variants vs) { Ensure(vs.TotalRows); return _x.AsSpan(0, vs.TotalRows * C); }
 
-    /// <summary>Residual holds resid_pre of <paramref name="layer"/>; runs to the end and returns LD per variant.</summary>
+    /// <summary>Residual holds resid_pre of <paramref name="layer"/>; runs to the end and returns the metric per variant.</summary>
     public float[] RunFromResidPre(Variants vs, int layer)
     {
         int last = _cfg.NLayers - 1;
@@ -148,6 +148,7 @@ internal sealed class SuffixRunner
         Record(HookPoint.MlpPre, l, vs, _mlp, M);
         if (_cfg.Activation == "gelu") Gelu.ErfForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
         else Gelu.TanhForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
+        Record(HookPoint.MlpPost, l, vs, _mlp, M);
         Linear.Forward(_tmp.AsSpan(0, R * C), _mlp.AsSpan(0, R * M), _w, lw.MlpOutWeight, lw.MlpOutBias, R);
         Record(HookPoint.MlpOut, l, vs, _tmp, C);
         TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
@@ -210,15 +211,19 @@ internal sealed class SuffixRunner
         }
     }
 
-    // LD = ln_f(x_last)·(wte[answer] − wte[wrong]) for each variant's last row
+    // the batch's metric of each variant, from its last row
     private float[] Metric(Variants vs)
     {
-        var result = new float[vs.Count];
+        var rows = new float[vs.Count * C];
+        var pairs = new int[vs.Count];
         for (int v = 0; v < vs.Count; v++)
         {
-            int b = vs.Pair[v], row = vs.RowOffset[v] + vs.Rows(v, SeqLen) - 1;
-            result[v] = LogitDiff.FromFinalResidual(_w, _x.AsSpan(row * C, C), _data.AnswerIds[b], _data.WrongIds[b]);
+            int row = vs.RowOffset[v] + vs.Rows(v, SeqLen) - 1;
+            _x.AsSpan(row * C, C).CopyTo(rows.AsSpan(v * C, C));
+            pairs[v] = vs.Pair[v];
         }
+        var result = new float[vs.Count];
+        _data.Metric.Evaluate(_w, pairs, rows, result);
         return result;
     }
 

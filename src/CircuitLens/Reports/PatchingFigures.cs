@@ -35,8 +35,11 @@ public static class PatchingFigures
         {
             SweepAxes.LayerHead => Heatmap.LayerHead(title, To2D(mean)) with { Marks = ctx.MarkIoiHeads && mean.Dim(0) == 12 && mean.Dim(1) == 12 ? HeadClass.IoiPaperHeads : null },
             SweepAxes.LayerPos => Heatmap.LayerPosition(title, To2D(mean), PositionLabels(ctx, mean.Dim(1))),
+            SweepAxes.LayerNeuron => new Heatmap(title, To2D(mean), Heatmap.IndexLabels(mean.Dim(0)), Heatmap.IndexLabels(mean.Dim(1))) { ColumnAxisTitle = "neuron" },
             _ => HeadsByPosition(title, mean, ctx),
         };
+        if (result.Sweep.Layers is { } layers && result.Sweep.Axes != SweepAxes.LayerPosHead)
+            map = map with { RowLabels = layers.Select(l => l.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray() };
         return map with { Subtitle = Subtitle(ctx, result.Sweep.Name), Annotate = map.Rows * map.Columns <= 64, Limit = NormalizedLimit };
     }
 

@@ -19,8 +19,10 @@ public sealed class PatchingReportInput
     public IReadOnlyList<SweepAgreement> Agreement { get; init; } = [];
     /// <summary>Examples for the attention-pattern viewer: every head's pattern on each (see AttentionExample).</summary>
     public IReadOnlyList<AttentionExample> Attention { get; init; } = [];
-    public float[] CleanLogitDiff => Results.Count > 0 ? Results[0].CleanLogitDiff : Attribution[0].CleanLogitDiff;
-    public float[] CorruptLogitDiff => Results.Count > 0 ? Results[0].CorruptLogitDiff : Attribution[0].CorruptLogitDiff;
+    public float[] CleanLogitDiff => Results.Count > 0 ? Results[0].CleanMetric : Attribution[0].CleanMetric;
+    public float[] CorruptLogitDiff => Results.Count > 0 ? Results[0].CorruptMetric : Attribution[0].CorruptMetric;
+    /// <summary>The metric's name ("logit-diff", "prob-diff", ...).</summary>
+    public string Metric => Results.Count > 0 ? Results[0].Metric : Attribution[0].Metric;
 }
 
 public static class PatchingReport
@@ -111,8 +113,9 @@ public static class PatchingReport
 
     private static IEnumerable<(string, string)> Baselines(PatchingReportInput input)
     {
-        yield return ("mean clean logit diff", input.CleanLogitDiff.Average().ToString("F4", CultureInfo.InvariantCulture));
-        yield return ("mean corrupted logit diff", input.CorruptLogitDiff.Average().ToString("F4", CultureInfo.InvariantCulture));
+        string metric = input.Metric == "logit-diff" ? "logit diff" : input.Metric;
+        yield return ($"mean clean {metric}", input.CleanLogitDiff.Average().ToString("F4", CultureInfo.InvariantCulture));
+        yield return ($"mean corrupted {metric}", input.CorruptLogitDiff.Average().ToString("F4", CultureInfo.InvariantCulture));
     }
 
     private static string F(double v) => double.IsNaN(v) ? "n/a" : v.ToString("F3", CultureInfo.InvariantCulture);

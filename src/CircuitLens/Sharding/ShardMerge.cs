@@ -43,13 +43,13 @@ public static class ShardMerge
         return "different " + string.Join(", ", diff);
     }
 
-    /// <summary>Joins each sweep's raw arrays from <paramref name="subdir"/> of every shard ("" or "attribution").</summary>
-    public static IReadOnlyList<PatchingResult> Join(IReadOnlyList<string> shardDirs, string subdir, IReadOnlyList<Sweep> sweeps)
+    /// <summary>Joins each sweep's raw arrays and the baselines from <paramref name="subdir"/> of every shard ("" or "attribution"); <paramref name="metric"/> names the pairs' metric.</summary>
+    public static IReadOnlyList<PatchingResult> Join(IReadOnlyList<string> shardDirs, string subdir, IReadOnlyList<Sweep> sweeps, string metric)
     {
         string P(string dir, string file) => Path.Combine(dir, subdir, file);
         float[] Concat(string file) => shardDirs.SelectMany(d => ReadNpy(P(d, file)).Data).ToArray();
-        var clean = Concat("clean_logit_diff.npy");
-        var corrupt = Concat("corrupt_logit_diff.npy");
+        var clean = Concat("clean_metric.npy");
+        var corrupt = Concat("corrupt_metric.npy");
         var results = new List<PatchingResult>();
         foreach (var sweep in sweeps)
         {
@@ -72,7 +72,7 @@ public static class ShardMerge
                 b0 += part.Dim(0);
             }
             if (b0 != clean.Length) throw new CircuitLensException($"{sweep.Name}.npy: {b0} pairs across the shards, but {clean.Length} baselines");
-            results.Add(new PatchingResult(sweep, joined, clean, corrupt));
+            results.Add(new PatchingResult(sweep, joined, clean, corrupt, metric));
         }
         return results;
     }

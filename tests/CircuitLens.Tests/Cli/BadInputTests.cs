@@ -149,7 +149,7 @@ public sealed class BadInputTests : IDisposable
     public void CleanAndCorruptOfDifferentTokenLengthNameTheRow()
     {
         string pairs = PairsFile(Row(), Row(), Row(corrupt: "When John and Mary went to the big shops, John gave the bag to"));
-        CliRunner.AssertUserError(Patch(pairs), "row 3", "clean has 14 tokens but corrupt has 15");
+        CliRunner.AssertUserError(Patch(pairs), $"{pairs}:3", "clean has 14 tokens but corrupt has 15");
         Assert.False(File.Exists(Path.Combine(_dir, "out", "run.json")));
     }
 
@@ -157,14 +157,14 @@ public sealed class BadInputTests : IDisposable
     public void EmptyPairsFile()
     {
         string pairs = PairsFile();
-        CliRunner.AssertUserError(Patch(pairs), pairs, "no IOI pairs");
+        CliRunner.AssertUserError(Patch(pairs), pairs, "no pairs");
     }
 
     [Fact]
     public void BlankLinesOnlyIsEmptyToo()
     {
         string pairs = PairsFile("", "  ", "");
-        CliRunner.AssertUserError(Patch(pairs), pairs, "no IOI pairs");
+        CliRunner.AssertUserError(Patch(pairs), pairs, "no pairs");
     }
 
     [Fact]

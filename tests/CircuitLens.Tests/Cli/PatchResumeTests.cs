@@ -45,8 +45,8 @@ public sealed class PatchResumeTests : IDisposable
 
         Assert.InRange(resumed.ResumedChunks, 1, 3);
         Assert.Equal(0, fresh.ResumedChunks);
-        Assert.Equal(fresh.CleanLogitDiff, resumed.CleanLogitDiff);
-        Assert.Equal(fresh.CorruptLogitDiff, resumed.CorruptLogitDiff);
+        Assert.Equal(fresh.CleanMetric, resumed.CleanMetric);
+        Assert.Equal(fresh.CorruptMetric, resumed.CorruptMetric);
         for (int s = 0; s < fresh.Exact.Count; s++)
         {
             Assert.Equal(fresh.Exact[s].Sweep, resumed.Exact[s].Sweep);
@@ -71,7 +71,7 @@ public sealed class PatchResumeTests : IDisposable
     {
         var one = PatchingJob.Run(TinyGpt2.Model, FixtureBatch(), Options(null) with { ChunkSize = int.MaxValue });
         var small = PatchingJob.Run(TinyGpt2.Model, FixtureBatch(), Options(null));
-        Assert.Equal(small.CleanLogitDiff, one.CleanLogitDiff);
+        Assert.Equal(small.CleanMetric, one.CleanMetric);
         Assert.Equal(small.Exact[0].Patched.Shape, one.Exact[0].Patched.Shape);
     }
 

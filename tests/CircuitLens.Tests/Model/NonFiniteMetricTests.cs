@@ -43,7 +43,7 @@ public class NonFiniteMetricTests
     public void CorrectnessFilterStopsNamingThePairAndHookPoint()
     {
         var model = OverflowingModel();
-        var pairs = new IoiTokenizedPairs(model, [Pair, Pair], prependBos: true);
+        var pairs = IoiJsonl.ToPairSet([Pair, Pair], "pairs").Tokenize(model, prependBos: true);
         var e = Assert.Throws<CircuitLensException>(() => CorrectnessFilter.Run(model, pairs, CorrectnessMode.Sign));
         Assert.Contains("clean logit difference of pair 1", e.Message);
         Assert.Contains("blocks.1.", e.Message);

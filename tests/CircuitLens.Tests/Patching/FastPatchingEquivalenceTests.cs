@@ -25,6 +25,8 @@ public class FastPatchingEquivalenceTests
     [InlineData("head-z", false)] [InlineData("head-q", false)] [InlineData("head-k", false)] [InlineData("head-v", false)]
     [InlineData("head-pattern", false)] [InlineData("resid-pre", false)] [InlineData("attn-out", false)] [InlineData("mlp-out", false)]
     [InlineData("head-z-by-pos", false)] [InlineData("head-z", true)] [InlineData("resid-pre", true)]
+    [InlineData("resid-mid", false)] [InlineData("head-q-by-pos", false)] [InlineData("head-k-by-pos", false)] [InlineData("head-v-by-pos", false)]
+    [InlineData("head-pattern-by-pos", false)] [InlineData("mlp-post-neuron", false)] [InlineData("head-k-by-pos", true)] [InlineData("mlp-post-neuron", true)]
     public void FastEqualsPlain(string sweep, bool bos)
     {
         var data = MixedBatch(bos);
@@ -32,7 +34,7 @@ public class FastPatchingEquivalenceTests
         var plain = ActivationPatching.Run(Model, data, s);
         var fast = FastActivationPatching.Run(Model, data, s, new FastPatchingOptions { MaxRowsPerRun = 16 });
         TensorAssert.Close(plain.Patched, fast.Patched, sweep);
-        TensorAssert.Close(plain.CleanLogitDiff, fast.CleanLogitDiff, "clean logit diff");
+        TensorAssert.Close(plain.CleanMetric, fast.CleanMetric, "clean logit diff");
     }
 
     [Fact]
@@ -60,7 +62,7 @@ public class FastPatchingEquivalenceTests
         var result = FastActivationPatching.Run(Model, data, Sweep.HeadZ);
         for (int l = 0; l < 3; l++)
             for (int h = 0; h < 4; h++)
-                Assert.Equal(result.CorruptLogitDiff[3], result.Patched[3, l, h]);
+                Assert.Equal(result.CorruptMetric[3], result.Patched[3, l, h]);
     }
 
     [Fact]

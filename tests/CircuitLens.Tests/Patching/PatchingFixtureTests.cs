@@ -36,8 +36,8 @@ public class PatchingFixtureTests
 
     private static void AssertMatchesFixture(PatchingResult result, string file)
     {
-        TensorAssert.Close(NpyFile.Read(TinyGpt2.Expected("patch", "clean_logit_diff.npy")).Data, result.CleanLogitDiff, "clean_logit_diff");
-        TensorAssert.Close(NpyFile.Read(TinyGpt2.Expected("patch", "corrupt_logit_diff.npy")).Data, result.CorruptLogitDiff, "corrupt_logit_diff");
+        TensorAssert.Close(NpyFile.Read(TinyGpt2.Expected("patch", "clean_logit_diff.npy")).Data, result.CleanMetric, "clean_logit_diff");
+        TensorAssert.Close(NpyFile.Read(TinyGpt2.Expected("patch", "corrupt_logit_diff.npy")).Data, result.CorruptMetric, "corrupt_logit_diff");
         TensorAssert.Close(NpyFile.Read(TinyGpt2.Expected("patch", file + ".npy")), result.Patched, file);
     }
 
@@ -53,7 +53,7 @@ public class PatchingFixtureTests
             Assert.Equal(9, d);                                   // the S2 name
             Assert.Equal(1f, normalized[b, 0, d], 3);
             for (int p = 0; p < d; p++)
-                Assert.Equal(result.CorruptLogitDiff[b], result.Patched[b, 0, p]);
+                Assert.Equal(result.CorruptMetric[b], result.Patched[b, 0, p]);
         }
     }
 
@@ -68,9 +68,9 @@ public class PatchingFixtureTests
             for (int h = 0; h < 4; h++)
             {
                 double p = 0, c = 0, k = 0;
-                for (int b = 0; b < 4; b++) { p += result.Patched[b, l, h]; c += result.CleanLogitDiff[b]; k += result.CorruptLogitDiff[b]; }
+                for (int b = 0; b < 4; b++) { p += result.Patched[b, l, h]; c += result.CleanMetric[b]; k += result.CorruptMetric[b]; }
                 Assert.Equal((p - k) / (c - k), mean[l, h], 4);
-                float e0 = (result.Patched[0, l, h] - result.CorruptLogitDiff[0]) / (result.CleanLogitDiff[0] - result.CorruptLogitDiff[0]);
+                float e0 = (result.Patched[0, l, h] - result.CorruptMetric[0]) / (result.CleanMetric[0] - result.CorruptMetric[0]);
                 Assert.Equal(e0, perExample[0, l, h], 5);
             }
     }

@@ -65,8 +65,8 @@ public sealed class Gpt2SmallTests
     public void DemoSetLogitDifferences()
     {
         var data = DemoBatch();
-        var clean = LogitDiff.Compute(Gpt2Small.Model.Forward(data.Clean, LogitsMode.LastPosition), data.AnswerIds, data.WrongIds);
-        var corrupt = LogitDiff.Compute(Gpt2Small.Model.Forward(data.Corrupt, LogitsMode.LastPosition), data.AnswerIds, data.WrongIds);
+        var clean = data.Metric.FromLogits(Gpt2Small.Model.Forward(data.Clean, LogitsMode.LastPosition));
+        var corrupt = data.Metric.FromLogits(Gpt2Small.Model.Forward(data.Corrupt, LogitsMode.LastPosition));
         Assert.InRange(clean.Average(), 3.50, 3.60);
         Assert.InRange(corrupt.Average(), -3.60, -3.50);
     }

@@ -1,6 +1,7 @@
 // `patch --shard I/N` + `merge` end to end on the tiny fixture: three shards run as parallel local
 // processes and merged (in another process) give byte-identical arrays, CSVs and pictures to the
-// unsharded run's process (run.json and report.html differ only in timings); merge refuses incomplete, duplicated or mixed sets of shards.
+// unsharded run's process (run.json and report.html differ only in timings); so do logit-diff-to-max pairs
+// with --layers; merge refuses incomplete, duplicated or mixed sets of shards.
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using CircuitLens.Tests.Cli;
@@ -48,6 +49,37 @@ public sealed class ShardMergeTests : IDisposable
         var a = JsonNode.Parse(File.ReadAllText(Path.Combine(full, "run.json")))!;
         var b = JsonNode.Parse(File.ReadAllText(Path.Combine(merged, "run.json")))!;
         foreach (var key in new[] { "dataset", "model", "method", "sweeps", "chunk_size", "prepend_bos", "mean_clean_logit_diff", "mean_corrupt_logit_diff", "files" })
+            Assert.Equal(a[key]!.ToJsonString(), b[key]!.ToJsonString());
+    }
+
+    [Fact]
+    public void LogitDiffToMaxPairsWithALayerSubsetMergeToTheUnshardedNumbers()
+    {
+        // the pair file's metric and --layers travel through shard.json: the merge writes logit-diff-to-max
+        // baselines and a 2-layer axis, with the same bytes as the unsharded run
+        string pairs = Path.Combine(_dir, "prob.jsonl");
+        File.WriteAllLines(pairs, CircuitLens.Tests.Model.TinyGpt2.Pairs.Select(p => new JsonObject
+        {
+            ["clean"] = p.Clean, ["corrupt"] = p.Corrupt, ["metric"] = "logit-diff-to-max",
+            ["answer"] = p.Answer, ["candidates"] = new JsonArray(p.Answer, p.Wrong),
+        }.ToJsonString()));
+        string[] Args(string outName, params string[] extra) =>
+            ["patch", "--model", CliFixture.Model, "--pairs", pairs, "--sweep", "head-z,resid-pre", "--layers", "1-2", "--no-bos", "--chunk-size", "1", "--no-plots", "--out", Path.Combine(_dir, outName), .. extra];
+        CliRunner.Ok(Args("full"));
+        for (int i = 0; i < 2; i++) CliRunner.Ok(Args($"p{i}", "--shard", $"{i}/2"));
+        CliRunner.Ok("merge", Path.Combine(_dir, "merged"), Path.Combine(_dir, "p1"), Path.Combine(_dir, "p0"), "--no-plots");
+
+        string full = Path.Combine(_dir, "full"), merged = Path.Combine(_dir, "merged");
+        var files = Directory.GetFiles(full, "*.npy").Select(Path.GetFileName).Order().ToList();
+        Assert.Equal(files, Directory.GetFiles(merged, "*.npy").Select(Path.GetFileName).Order().ToList());
+        Assert.Contains("clean_metric.npy", files);
+        Assert.DoesNotContain("clean_logit_diff.npy", files);
+        foreach (var f in files.Concat(["head-z_mean.csv", "resid-pre_mean.csv"]))
+            Assert.True(File.ReadAllBytes(Path.Combine(full, f!)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(merged, f!))), $"{f} differs from the unsharded run");
+        Assert.Equal(2, CircuitLens.Tensors.NpyFile.Read(Path.Combine(merged, "head-z.npy")).Dim(1));
+        var a = JsonNode.Parse(File.ReadAllText(Path.Combine(full, "run.json")))!;
+        var b = JsonNode.Parse(File.ReadAllText(Path.Combine(merged, "run.json")))!;
+        foreach (var key in new[] { "dataset", "metric", "layers", "sweeps", "mean_clean_metric", "mean_corrupt_metric", "files" })
             Assert.Equal(a[key]!.ToJsonString(), b[key]!.ToJsonString());
     }
 

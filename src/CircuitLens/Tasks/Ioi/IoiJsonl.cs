@@ -90,6 +90,18 @@ public static class IoiJsonl
             throw new CircuitLensException($"{where}: fields \"answer\" and \"wrong\" are the same token (\"{pair.Answer}\")");
     }
 
+    /// <summary>The pairs as a logit-diff pair set (every IoiPair field kept), for the generic experiment stages.</summary>
+    public static Pairs.PairSet ToPairSet(IReadOnlyList<IoiPair> pairs, string source)
+    {
+        var rows = new List<Pairs.PairRow>(pairs.Count);
+        for (int i = 0; i < pairs.Count; i++)
+        {
+            var obj = (System.Text.Json.Nodes.JsonObject)System.Text.Json.Nodes.JsonNode.Parse(ToJsonLine(pairs[i]))!;
+            rows.Add(Pairs.PairFile.FromJson(obj, $"{source}: row {i + 1}"));
+        }
+        return new Pairs.PairSet(source, rows);
+    }
+
     /// <summary>One JSON line for a pair (no newline).</summary>
     public static string ToJsonLine(IoiPair pair) => JsonSerializer.Serialize(pair, s_options);
 
