@@ -25,6 +25,9 @@ public static class Program
         root.Subcommands.Add(DownloadCommand.Create());
         root.Subcommands.Add(PatchCommand.Create());
         root.Subcommands.Add(IoiCommand.Create());
+        root.Subcommands.Add(GreaterThanCommand.Create());
+        root.Subcommands.Add(AcronymsCommand.Create());
+        root.Subcommands.Add(InductionCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(PathPatchCommand.Create());
         root.Subcommands.Add(CircuitCommand.Create());
@@ -36,6 +39,9 @@ public static class Program
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());
         dataset.Subcommands.Add(DatasetIoiLlmCommand.Create(encode));
+        dataset.Subcommands.Add(DatasetGreaterThanCommand.Create());
+        dataset.Subcommands.Add(DatasetAcronymsCommand.Create());
+        dataset.Subcommands.Add(DatasetInductionCommand.Create());
         root.Subcommands.Add(dataset);
 
         var filter = new Command("filter", "Filter datasets: by format (regex) or by model correctness.");

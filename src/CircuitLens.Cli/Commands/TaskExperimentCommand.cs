@@ -1,0 +1,66 @@
+// The options and run loop the task experiment commands share (`greater-than`, `acronyms`,
+// `induction`): model, dataset size and seed, correctness filter, method, chunk size, runs directory.
+// It parses options into ExperimentOptions, makes runs/<task>-<timestamp>/, calls the library's
+// experiment, and prints the report's path on stdout; the pipeline itself is in Tasks/<Task>/.
+using System.CommandLine;
+using CircuitLens.Model;
+using CircuitLens.Patching;
+using CircuitLens.Tasks.Experiments;
+using CircuitLens.Tasks.Filtering;
+
+namespace CircuitLens.Cli.Commands;
+
+internal sealed class TaskExperimentCommand
+{
+    private readonly ModelOptions _model = new(defaultModel: "gpt2");
+    private readonly Option<int> _n;
+    private readonly Option<int> _seed = new("--seed") { Description = "Dataset seed.", DefaultValueFactory = _ => 0 };
+    private readonly Option<string> _filter = new("--filter") { Description = "Correctness filter: top1 (clean top-1 token is an answer), sign (clean metric > 0), or none.", DefaultValueFactory = _ => "top1" };
+    private readonly Option<string> _method = new("--method") { Description = "exact, plain, attribution or both.", DefaultValueFactory = _ => "exact" };
+    private readonly Option<string> _runsDir = new("--runs-dir") { Description = "Where the new run directory is created.", DefaultValueFactory = _ => "runs" };
+    private readonly Option<int> _chunk = new("--chunk-size") { Description = "Pairs per patching chunk (unit of progress).", DefaultValueFactory = _ => 25 };
+
+    public TaskExperimentCommand(int defaultN, string nDescription)
+    {
+        _n = new Option<int>("--n") { Description = nDescription, DefaultValueFactory = _ => defaultN };
+        _filter.AcceptOnlyFromAmong("top1", "sign", "none");
+        _method.AcceptOnlyFromAmong("exact", "plain", "attribution", "both");
+    }
+
+    /// <summary>A command named <paramref name="name"/> whose action runs <paramref name="run"/> and prints the report path.</summary>
+    public Command Create(string name, string description, Func<HookedTransformer, ExperimentOptions, ParseResult, CancellationToken, string> run, params Option[] extra)
+    {
+        var command = new Command(name, description) { _n, _seed, _filter, _method, _runsDir, _chunk };
+        foreach (var option in extra) command.Options.Add(option);
+        _model.AddTo(command);
+        command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
+        {
+            int n = r.GetValue(_n), chunk = r.GetValue(_chunk);
+            if (n < 1) throw new CircuitLensException("--n must be at least 1");
+            if (chunk < 1) throw new CircuitLensException("--chunk-size must be at least 1");
+            var model = _model.Load(r, ct);
+            string dir = ExperimentDirectory.New(r.GetValue(_runsDir)!, name);
+            Cli.Stderr.Info($"run directory: {dir}");
+            string report = ProgressDisplay.Run(name, progress => run(model, new ExperimentOptions
+            {
+                N = n, Seed = r.GetValue(_seed), ChunkSize = chunk, OutDir = dir, PrependBos = _model.PrependBos(r),
+                Filter = r.GetValue(_filter) switch { "sign" => CorrectnessMode.Sign, "none" => null, _ => CorrectnessMode.Top1 },
+                Method = Enum.Parse<PatchingMethod>(r.GetValue(_method)!, ignoreCase: true),
+                ModelName = ModelLabel(r.GetValue(_model.Model)!, model),
+                Log = Cli.Stderr.Info, Progress = progress,
+            }, r, ct));
+            Cli.Stderr.Info($"report: {report}");
+            Console.Out.WriteLine(Path.GetFullPath(report));
+            return ExitCodes.Ok;
+        })));
+        return command;
+    }
+
+    // A hub id as given; a directory by its own name, or its parent's when it is called "model" (as in tiny-gpt2/model).
+    private static string ModelLabel(string given, HookedTransformer model)
+    {
+        if (!Directory.Exists(given)) return given;
+        var dir = new DirectoryInfo(Path.GetFullPath(given));
+        return dir.Name == "model" && dir.Parent is not null ? dir.Parent.Name : dir.Name;
+    }
+}

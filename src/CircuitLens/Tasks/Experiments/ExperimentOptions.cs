@@ -1,0 +1,28 @@
+// What every task experiment (greater-than, acronyms, induction) is run with: dataset size and seed,
+// the correctness filter, how to patch, BOS, where to write, and where progress and messages go.
+// Task-specific settings live in the task's own options (e.g. the induction block length).
+using CircuitLens.Patching;
+using CircuitLens.Tasks.Filtering;
+
+namespace CircuitLens.Tasks.Experiments;
+
+public sealed record ExperimentOptions
+{
+    /// <summary>Rows to generate (acronyms: acronyms, three rows each).</summary>
+    public int N { get; init; } = 100;
+    public int Seed { get; init; }
+    /// <summary>The correctness filter; null keeps every row.</summary>
+    public CorrectnessMode? Filter { get; init; } = CorrectnessMode.Top1;
+    /// <summary>Exact (fast engine), plain, attribution or both.</summary>
+    public PatchingMethod Method { get; init; } = PatchingMethod.Exact;
+    public int ChunkSize { get; init; } = 25;
+    public bool PrependBos { get; init; } = true;
+    /// <summary>The run directory; it is created when missing and every artefact goes into it.</summary>
+    public required string OutDir { get; init; }
+    /// <summary>The model's name for titles and run.json (a hub id or checkpoint name); default: the config's.</summary>
+    public string? ModelName { get; init; }
+    /// <summary>One line per stage ("[2/4] correctness filter: kept 87 of 100").</summary>
+    public Action<string> Log { get; init; } = _ => { };
+    /// <summary>Progress of the long steps (patching).</summary>
+    public IProgress<JobProgress>? Progress { get; init; }
+}
