@@ -23,6 +23,8 @@ public sealed record IoiCircuitAnalysisOptions
     public bool PrependBos { get; init; } = true;
     /// <summary>At most this many ABC pairs are path-patched and ablated (the cost grows with it).</summary>
     public int MaxPairs { get; init; } = 50;
+    /// <summary>END attention and copy scores use the first this many pairs (the copy score unembeds every name position through every head).</summary>
+    public int RolePairs { get; init; } = 10;
     public int DetectorSequences { get; init; } = 10;
     public int DetectorLength { get; init; } = 20;
     public IoiClassRule Rule { get; init; } = new();
@@ -61,7 +63,8 @@ public static class IoiCircuitAnalysis
 
         // detectors
         var detectors = HeadDetectors.Score(model, HeadDetectors.RepeatedRandomTokens(options.DetectorSequences, options.DetectorLength, options.Seed, options.PrependBos, cfg.VocabSize));
-        var roles = IoiHeadRoles.Score(model, data);
+        var roles = IoiHeadRoles.Score(model, chosen.Count <= options.RolePairs ? data
+            : new IoiTokenizedPairs(model, chosen.Take(options.RolePairs).ToList(), options.PrependBos, abcPath).ToPatchingBatch(abcPath));
         ct.ThrowIfCancellationRequested();
         log("circuit: path patching → logits");
         var toLogits = PathPatching.Run(model, data, PathReceivers.Logits, ct: ct);
@@ -211,7 +214,7 @@ public static class IoiCircuitAnalysis
         tables.Add(("Circuit analysis: setup", ["quantity", "value"],
         [
             ["pairs", $"{pairs} pairs: the run's kept prompts (at most {options.MaxPairs}) with ABC corruptions (IO, S1, S2 → three other names), mean ablation per template over their corrupted prompts"],
-            ["detector sequences", $"{options.DetectorSequences} repeated random blocks of {options.DetectorLength} tokens"],
+            ["detector sequences", $"{options.DetectorSequences} repeated random blocks of {options.DetectorLength} tokens; END attention and copy scores on the first {Math.Min(pairs, options.RolePairs)} pairs"],
             ["receivers of the second path patching", receivers.Count == 0 ? "none (no head lowers the logit difference directly above layer 0)" : string.Join(", ", receivers.Select(h => $"{h}:q"))],
             ["circuit check", $"{options.Check.RandomSubsets} random subsets, {options.Check.GreedySteps} greedy step(s)"],
             ["files", $"{Directory}/classes.json, check-found.json, check-paper.json, path-patch-logits/, path-patch-name-movers/, detectors.npy, roles.npy"],
