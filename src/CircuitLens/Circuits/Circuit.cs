@@ -60,6 +60,7 @@ public sealed class Circuit
             HeadId head;
             try { head = HeadId.Parse(id.GetString()!, nLayers, nHeads); }
             catch (CircuitLensException e) { throw new CircuitLensException($"{at}: {e.Message}", e); }
+            if (list.Any(x => x.Head == head)) throw new CircuitLensException($"{at}: head {head} is listed twice");
             list.Add(new CircuitHead(head, cls, CircuitPositions.Parse(pos, at)));
         }
         List<int>? mlps = null;
