@@ -1,7 +1,7 @@
 // Every parser that reads a user's or a hub's bytes, as fuzz targets: the safetensors header and data
 // reader, the .npy reader, config.json, the IOI pair JSONL reader (with the single-token check), the
-// format filter that reads LLM output, and
-// the tokenizer's decode and encode, and circuit files (`--circuit FILE`, `--classes FILE`).
+// format filter that reads LLM output, the tokenizer's decode and encode, and circuit files
+// (`--circuit FILE`, `--classes FILE`).
 // File-based readers get the bytes through a per-thread scratch file.
 using CircuitLens.Circuits;
 using CircuitLens.Model;
