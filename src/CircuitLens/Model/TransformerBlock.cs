@@ -78,16 +78,17 @@ internal sealed class TransformerBlock
 
     /// <summary>
     /// With a prefix: group g is positions start[g]..T−1 of sequence seq[g], from row rowOffset[g]; keys/values before
-    /// start[g] come from kPrefix/vPrefix (B,T,NH,HS). Writes Z and, when not empty, pattern (Count,NH,T).
+    /// start[g] come from the prefix's hook_k/hook_v of this layer (B,T,NH,HS), read after the q/k/v taps (a tap may be
+    /// what fills the prefix when no group reads it). Writes Z and, when not empty, pattern (Count,NH,T).
     /// </summary>
-    public void AttendWithPrefix(BlockRows r, int l, ReadOnlySpan<float> kPrefix, ReadOnlySpan<float> vPrefix, ReadOnlySpan<int> seq,
+    public void AttendWithPrefix(BlockRows r, int l, ActivationCache prefix, ReadOnlySpan<int> seq,
         ReadOnlySpan<int> start, ReadOnlySpan<int> rowOffset, ReadOnlySpan<int> padLeft, int T, Span<float> pattern, IBlockTap? tap)
     {
         int N = r.Count, C = _cfg.DModel;
         tap?.After(HookPoint.Q, l);
         tap?.After(HookPoint.K, l);
         tap?.After(HookPoint.V, l);
-        Attention.PrefixedForward(r.Z.AsSpan(0, N * C), pattern, r.Qkv.AsSpan(0, N * 3 * C), kPrefix, vPrefix, seq, start, rowOffset, padLeft,
+        Attention.PrefixedForward(r.Z.AsSpan(0, N * C), pattern, r.Qkv.AsSpan(0, N * 3 * C), prefix[HookPoint.K, l].Span, prefix[HookPoint.V, l].Span, seq, start, rowOffset, padLeft,
             seq.Length, T, _cfg.NHeads, _cfg.DHead);
         if (!pattern.IsEmpty) tap?.After(HookPoint.Pattern, l);
         tap?.After(HookPoint.Z, l);
