@@ -33,6 +33,8 @@ public static class Program
         root.Subcommands.Add(CircuitCommand.Create());
         root.Subcommands.Add(HeadsCommand.Create());
         root.Subcommands.Add(ToyCommand.Create());
+        root.Subcommands.Add(MergeCommand.Create());
+        root.Subcommands.Add(DevicesCommand.Create());
 
         var dataset = new Command("dataset", "Generate task datasets (JSONL).");
         dataset.Subcommands.Add(DatasetIoiCommand.Create());

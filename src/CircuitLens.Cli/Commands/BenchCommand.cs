@@ -34,13 +34,21 @@ internal static class BenchCommand
         var seq = new Option<int>("--seq") { Description = "Tokens per prompt.", DefaultValueFactory = _ => 32 }.Range(1, 65536);
         var repeats = new Option<int>("--repeats") { DefaultValueFactory = _ => 5, Description = "Timed repetitions (best is reported)." };
         var command = new Command("forward", "Forward-pass throughput (tokens/s, GFLOP/s) against the measured matrix-product peak.") { model, threads, batch, seq, repeats };
+        var devices = new DeviceOptions();
+        devices.AddTo(command);
         command.SetAction(r => Cli.Run(() =>
         {
+            var device = devices.Kind(r);
             Gemm.MaxThreads = r.GetValue(threads);
             var m = LoadOrRandom(r.GetValue(model));
             int B = r.GetValue(batch), T = r.GetValue(seq);
             var rng = new Random(1);
             var tokens = TokenBatch.FromSequences(Enumerable.Range(0, B).Select(_ => Enumerable.Range(0, T).Select(_ => rng.Next(m.Config.VocabSize)).ToArray()).ToList());
+            if (device != CircuitLens.Model.Devices.DeviceKind.Cpu)
+            {
+                Print("forward", BenchDeviceMode.Forward(m, device, tokens, r.GetValue(repeats)));
+                return ExitCodes.Ok;
+            }
             m.Forward(tokens, LogitsMode.LastPosition);   // warm-up (packing, JIT)
             double best = double.MaxValue;
             for (int i = 0; i < r.GetValue(repeats); i++)
@@ -69,6 +77,8 @@ internal static class BenchCommand
         var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk, as in `patch`.", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var probDiff = new Option<bool>("--prob-diff") { Description = "Also time the exact sweep with the prob-diff metric (answer set {IO}, wrong set {S}: full-vocabulary softmax) and its overhead over logit-diff." };
         var command = new Command("patch", "Time the fast exact sweep, attribution patching and the plain sweep (baseline) on IOI pairs.") { model, threads, pairs, sweep, baseline, compare, chunk, probDiff };
+        var patchDevices = new DeviceOptions();
+        patchDevices.AddTo(command);
         command.SetAction(r => Cli.Run(() =>
         {
             Gemm.MaxThreads = r.GetValue(threads);
@@ -84,6 +94,14 @@ internal static class BenchCommand
                 ("model", m.Config.ModelName), ("threads", Gemm.MaxThreads.ToString()), ("pairs", $"{data.Count} (tokens per prompt {data.Clean.Lengths.Min()}–{data.SeqLen}, BOS)"),
                 ("sweep", $"{s.Name}: {components} components × {data.Count} pairs = {patches} patched runs"),
             };
+            if (patchDevices.Kind(r) is var device and not CircuitLens.Model.Devices.DeviceKind.Cpu)
+            {
+                if (r.GetValue(probDiff)) throw new CircuitLensException($"--prob-diff times the fast exact engine, which runs on the cpu device only; drop --device {r.GetValue(patchDevices.Device)}");
+                // the plain engine, through hooks, on the device (the fast exact engine is cpu-only)
+                lines.AddRange(BenchDeviceMode.Patch(m, device, data, s, components, r.GetValue(baseline) is int kb and > 0 ? kb : 12));
+                Print("patch", lines);
+                return ExitCodes.Ok;
+            }
             FastActivationPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), s);   // warm-up
             var job = new PatchingJobOptions { Sweeps = [s], ChunkSize = r.GetValue(chunk) };
 
@@ -147,7 +165,7 @@ internal static class BenchCommand
     // Seconds the plain engine (one full hooked forward of the batch per component) takes for k components:
     // timed between its progress reports after components 1 and k+1, so its set-up forwards are not counted,
     // then stopped (the full sweep would take minutes).
-    private static double TimePlainComponents(HookedTransformer m, PatchingBatch data, Sweep s, int k)
+    internal static double TimePlainComponents(HookedTransformer m, PatchingBatch data, Sweep s, int k)
     {
         using var stop = new CancellationTokenSource();
         var clock = new Stopwatch();

@@ -18,6 +18,8 @@ internal static class CacheCommand
         var safetensors = new Option<string?>("--safetensors") { Description = "Also write every activation into this one safetensors file." }.OutputFile();
         var command = new Command("cache", "Run a prompt and save its activations as .npy files (TransformerLens hook names).") { prompt, names, output, safetensors };
         model.AddTo(command);
+        var device = new DeviceOptions();
+        device.AddTo(command);
         command.SetAction(r => Cli.Run(() =>
         {
             Regex? filter = null;
@@ -26,7 +28,7 @@ internal static class CacheCommand
                 try { filter = new Regex(pattern, RegexOptions.CultureInvariant); }
                 catch (ArgumentException e) { throw new CircuitLensException($"--names: invalid regular expression ({e.Message})"); }
             }
-            var m = model.Load(r);
+            var m = device.Apply(r, model.Load(r));
             var ids = m.ToTokens(r.GetValue(prompt)!, model.PrependBos(r));
             if (ids.Length == 0) throw new CircuitLensException("--prompt is empty (no tokens)");
             var (_, cache) = m.RunWithCache(TokenBatch.Single(ids), filter is null ? null : filter.IsMatch, new ForwardOptions { Logits = LogitsMode.None });

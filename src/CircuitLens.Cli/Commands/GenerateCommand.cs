@@ -19,6 +19,8 @@ internal static class GenerateCommand
         var stopAtEos = new Option<bool>("--stop-at-eos") { Description = "Stop when <|endoftext|> is generated." };
         var command = new Command("generate", "Continue a prompt token by token (greedy by default).") { prompt, maxNew, temperature, topK, seed, stopAtEos };
         model.AddTo(command);
+        var device = new DeviceOptions();
+        device.AddTo(command);
         command.SetAction(r => Cli.Run(() =>
         {
             int n = r.GetValue(maxNew), k = r.GetValue(topK);
@@ -26,7 +28,7 @@ internal static class GenerateCommand
             if (n < 0) throw new CircuitLensException("--max-new-tokens must be ≥ 0");
             if (temp < 0) throw new CircuitLensException("--temperature must be ≥ 0");
             if (k < 0) throw new CircuitLensException("--top-k must be ≥ 0");
-            var m = model.Load(r);
+            var m = device.Apply(r, model.Load(r));
             bool bos = model.PrependBos(r);
             var tokens = m.ToTokens(r.GetValue(prompt)!, bos).ToList();
             if (tokens.Count == 0) throw new CircuitLensException("--prompt is empty (no tokens)");

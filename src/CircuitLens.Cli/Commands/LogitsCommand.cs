@@ -19,11 +19,13 @@ internal static class LogitsCommand
         var save = new Option<string?>("--save") { Description = "Write all-position logits [pos, vocab] as float32 .npy to this file." }.OutputFile();
         var command = new Command("logits", "Print the top next-token predictions for a prompt (TSV on stdout).") { prompt, top, save };
         model.AddTo(command);
+        var device = new DeviceOptions();
+        device.AddTo(command);
         command.SetAction(r => Cli.Run(() =>
         {
             int k = r.GetValue(top);
             if (k < 1) throw new CircuitLensException("--top must be at least 1");
-            var m = model.Load(r);
+            var m = device.Apply(r, model.Load(r));
             var ids = m.ToTokens(r.GetValue(prompt)!, model.PrependBos(r));
             if (ids.Length == 0) throw new CircuitLensException("--prompt is empty (no tokens); drop --no-bos or give text");
             string? savePath = r.GetValue(save);

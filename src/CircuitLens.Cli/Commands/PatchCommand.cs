@@ -2,6 +2,7 @@
 // prompts with one component patched at a time, and writes raw and normalised maps, CSV, pictures,
 // run.json and report.html into --out (the library's PatchExperiment). Reads any pair file (each
 // file's metric: logit-diff, prob-diff, logit-diff-to-max). Interrupted runs resume from the last finished chunk.
+// --device runs the plain engine on a GPU; --shard I/N computes one slice of whole chunks (ShardedPatchStage).
 using System.CommandLine;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Experiments;
@@ -25,23 +26,36 @@ internal static class PatchCommand
         var layers = new Option<string?>("--layers") { Description = "Patch only these layers, e.g. 8-11 or 0,3,5-7 (every sweep; the layer axis then holds these layers). Default: all." };
         var command = new Command("patch", "Activation patching sweeps over clean/corrupted pairs; writes .npy/.csv/.svg/.png, run.json and report.html.") { pairs, sweep, output, method, chunk, noPlots, layers };
         model.AddTo(command);
+        var device = new DeviceOptions();
+        device.AddTo(command);
+        var shard = new Option<string?>("--shard") { Description = "I/N: compute only shard I (0-based) of N, a slice of whole chunks, into a partial run directory; join them with `circuitlens merge`." };
+        command.Options.Add(shard);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
             var sweeps = Sweep.Parse(r.GetValue(sweep)!);
             if (r.GetValue(chunk) < 1) throw new CircuitLensException("--chunk-size must be at least 1");
             string pairsPath = r.GetValue(pairs)!;
-            var m = model.Load(r, ct);
+            var shardSpec = r.GetValue(shard) is { } spec ? CircuitLens.Sharding.ShardSpec.Parse(spec) : (CircuitLens.Sharding.ShardSpec?)null;
+            var methodKind = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true);
+            if (device.Kind(r) != CircuitLens.Model.Devices.DeviceKind.Cpu && methodKind != PatchingMethod.Plain)
+                throw new CircuitLensException($"--device {r.GetValue(device.Device)} runs the plain engine (--method plain); the fast exact engine and attribution run on the cpu device");
+            var m = device.Apply(r, model.Load(r, ct));
             var layerSelection = Sweep.ParseLayers(r.GetValue(layers), m.Config.NLayers);
             sweeps = sweeps.Select(s => s.WithLayers(layerSelection)).ToList();
             var rows = PairFile.Read(pairsPath);
             string outDir = r.GetValue(output)!;
+            var stageOptions = new PatchExperimentOptions
+            {
+                Sweeps = sweeps, Method = methodKind, ChunkSize = r.GetValue(chunk),
+                Plots = !r.GetValue(noPlots),
+            };
             using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails here instead of mixing rows
             RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>
-                PatchStage.Run(m, rows, model.PrependBos(r), outDir, new PatchExperimentOptions
-                {
-                    Sweeps = sweeps, Method = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true), ChunkSize = r.GetValue(chunk),
-                    Plots = !r.GetValue(noPlots),
-                }, ct));
+            {
+                if (shardSpec is { } sh) ShardedPatchStage.Run(m, r.GetValue(model.Model)!, rows, model.PrependBos(r), outDir, stageOptions, sh, ct);
+                else PatchStage.Run(m, rows, model.PrependBos(r), outDir, stageOptions, ct);
+                return true;
+            });
             Cli.Stderr.Info($"report: {Path.Combine(outDir, "report.html")}");
             Console.Out.WriteLine(Path.GetFullPath(outDir));
             return ExitCodes.Ok;

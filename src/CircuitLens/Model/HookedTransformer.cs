@@ -51,6 +51,7 @@ public sealed partial class HookedTransformer
     public ForwardResult Run(TokenBatch batch, ForwardOptions? options = null, IEnumerable<NamedHook>? hooks = null)
     {
         var registry = hooks is null ? HookRegistry.Empty : new HookRegistry(Config.NLayers, hooks);
+        if (_backend is { } device) return device.Run(batch, options ?? ForwardOptions.Default, registry);
         if (!_passes.TryTake(out var pass)) pass = new Gpt2Forward(Weights);
         try { return pass.Run(batch, options ?? ForwardOptions.Default, registry); }
         finally { _passes.Add(pass); }

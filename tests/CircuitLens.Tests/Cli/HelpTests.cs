@@ -8,7 +8,7 @@ public sealed class HelpTests
     private static readonly string[] s_commands =
         ["", "logits", "tokenize", "cache", "generate", "download", "patch", "ioi", "dataset", "dataset ioi", "dataset ioi-llm", "filter", "filter format", "filter model", "bench", "bench forward", "bench patch",
          "greater-than", "acronyms", "induction", "dataset greater-than", "dataset acronyms", "dataset induction",
-         "path-patch", "circuit", "circuit check", "circuit discover", "heads", "heads detect", "toy", "bench path-patch"];
+         "path-patch", "circuit", "circuit check", "circuit discover", "heads", "heads detect", "toy", "bench path-patch", "merge", "devices"];
 
     public static TheoryData<string> Commands => new(s_commands);
 

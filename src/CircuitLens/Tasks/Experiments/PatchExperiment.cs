@@ -58,9 +58,31 @@ public static class PatchExperiment
             Sweeps = options.Sweeps, Method = options.Method, ChunkSize = options.ChunkSize, CheckpointDir = checkpoint, Fingerprint = fingerprint,
         }, progress, ct);
         var notes = new List<string>();
-        var warnings = new List<string>();
         if (job.ResumedChunks > 0) notes.Add($"resumed {job.ResumedChunks} finished chunk(s) from {checkpoint}");
+        var result = Write(model, tokenized, batch, weights, datasetHash, prependBos, outDir, options, job, clock.Elapsed);
+        PatchingJob.DeleteCheckpoint(checkpoint);
+        return result with { Notes = [.. notes, .. result.Notes] };
+    }
 
+    /// <summary>Writes the arrays, pictures, report.html and run.json of a finished job into <paramref name="outDir"/>: what <see cref="Run"/>
+    /// does after patching, and how `merge` writes the union of `patch --shard` directories (the job joined from their arrays).
+    /// <paramref name="elapsed"/> is the time already spent (run.json's total adds the writing).</summary>
+    public static PatchExperimentResult WriteOutputs(HookedTransformer model, PairSet pairs, bool prependBos, string outDir, PatchExperimentOptions options,
+        PatchingJobResult job, TimeSpan elapsed)
+    {
+        var tokenized = pairs.Tokenize(model, prependBos);
+        Directory.CreateDirectory(outDir);
+        RunDirectory.RemoveTemporaryFiles(outDir);
+        return Write(model, tokenized, tokenized.ToPatchingBatch(), WeightsFingerprint.Compute(model), DatasetHash(pairs), prependBos, outDir, options, job, elapsed);
+    }
+
+    private static PatchExperimentResult Write(HookedTransformer model, TokenizedPairs tokenized, PatchingBatch batch, string weights, string datasetHash,
+        bool prependBos, string outDir, PatchExperimentOptions options, PatchingJobResult job, TimeSpan elapsed)
+    {
+        var clock = Stopwatch.StartNew();
+        var pairs = tokenized.Pairs;
+        var notes = new List<string>();
+        var warnings = new List<string>();
         var excluded = CheckBaselines(job, pairs.Source, batch.Metric.Name, warnings);
         RunDirectory.RemovePreviousOutputs(outDir);   // a finished earlier run's files must not outlive it
         var files = new List<string>();
@@ -106,9 +128,8 @@ public static class PatchExperiment
         files.Add(reportPath);
 
         string runJson = Path.Combine(outDir, "run.json");
-        WriteRunJson(runJson, model, weights, prependBos, datasetHash, pairs, batch, options, job, excluded, clock.Elapsed, files);   // lists the others
+        WriteRunJson(runJson, model, weights, prependBos, datasetHash, pairs, batch, options, job, excluded, elapsed + clock.Elapsed, files);   // lists the others
         files.Add(runJson);
-        PatchingJob.DeleteCheckpoint(checkpoint);
         return new PatchExperimentResult(job, files, agreement, notes, warnings, excluded);
     }
 

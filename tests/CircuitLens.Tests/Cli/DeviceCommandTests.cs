@@ -1,0 +1,69 @@
+// --device end to end through the CLI on ILGPU's CPU accelerator: `devices` lists it, `cache` and
+// `logits` on ilgpu-cpu match the float64 reference, `patch --method plain` on ilgpu-cpu matches the
+// reference sweep, the cpu-only engines refuse a device by name, and `bench forward` reports the device.
+using CircuitLens.Tensors;
+using CircuitLens.Tests.Model;
+
+namespace CircuitLens.Tests.Cli;
+
+[Collection(ConsoleCollection.Name)]
+public sealed class DeviceCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("circuitlens-clidevice-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void DevicesListsTheCpuEnginesAndSaysWhyThereIsNoCuda()
+    {
+        var result = CliRunner.Ok("devices");
+        var lines = result.StdoutLines;
+        Assert.Equal("device\tname\tmemory_gib\tcompute_capability\tnote", lines[0]);
+        Assert.StartsWith("cpu\t", lines[1]);
+        Assert.Contains(lines, l => l.StartsWith("ilgpu-cpu\t"));
+        if (!lines.Any(l => l.StartsWith("cuda\t"))) Assert.Contains("cuda:", result.Stderr);
+    }
+
+    [Fact]
+    public void CacheAndLogitsOnIlgpuCpuMatchTheReference()
+    {
+        string outDir = Path.Combine(_dir, "cache");
+        var cache = CliRunner.Ok("cache", "--model", CliFixture.Model, "--prompt", CliFixture.Prompt0, "--no-bos", "--out", outDir, "--device", "ilgpu-cpu");
+        Assert.Contains("device ilgpu-cpu:", cache.Stderr);
+        foreach (var expected in Directory.GetFiles(TinyGpt2.Expected("cache_prompt0"), "*.npy"))
+            TensorAssert.Close(NpyFile.Read(expected), NpyFile.Read(Path.Combine(outDir, Path.GetFileName(expected))), Path.GetFileName(expected));
+
+        string save = Path.Combine(_dir, "logits.npy");
+        var device = CliRunner.Ok("logits", "--model", CliFixture.Model, "--prompt", CliFixture.Prompt0, "--no-bos", "--device", "ilgpu-cpu", "--save", save);
+        var expectedLogits = NpyFile.Read(TinyGpt2.Expected("logits_all_prompt0.npy"));
+        TensorAssert.Close(expectedLogits, NpyFile.Read(save), "logits --device ilgpu-cpu --save");
+        var cpu = CliRunner.Ok("logits", "--model", CliFixture.Model, "--prompt", CliFixture.Prompt0, "--no-bos");
+        // the same top tokens in the same order (logits agree to the tolerance, so the ids and ranks match)
+        Assert.Equal(cpu.StdoutLines.Select(l => string.Join('\t', l.Split('\t').Take(3))), device.StdoutLines.Select(l => string.Join('\t', l.Split('\t').Take(3))));
+    }
+
+    [Fact]
+    public void PlainPatchingOnIlgpuCpuMatchesTheReferenceAndOtherEnginesRefuseTheDevice()
+    {
+        string pairs = CliFixture.WritePairs(_dir);
+        string outDir = Path.Combine(_dir, "plain");
+        CliRunner.Ok("patch", "--model", CliFixture.Model, "--pairs", pairs, "--sweep", "head-z", "--no-bos", "--method", "plain", "--device", "ilgpu-cpu", "--no-plots", "--out", outDir);
+        TensorAssert.Close(NpyFile.Read(TinyGpt2.Expected("patch", "head_z.npy")), NpyFile.Read(Path.Combine(outDir, "head-z.npy")), "head-z on ilgpu-cpu");
+
+        var exact = CliRunner.Run("patch", "--model", CliFixture.Model, "--pairs", pairs, "--sweep", "head-z", "--no-bos", "--device", "ilgpu-cpu", "--out", Path.Combine(_dir, "exact"));
+        Assert.Equal(1, exact.Exit);
+        Assert.Contains("--method plain", Assert.Single(exact.ErrorLines));
+
+        var unknown = CliRunner.Run("logits", "--model", CliFixture.Model, "--prompt", "x", "--device", "tpu");
+        Assert.NotEqual(0, unknown.Exit);
+    }
+
+    [Fact]
+    public void BenchForwardOnIlgpuCpuReportsTheDeviceAndItsThroughput()
+    {
+        var result = CliRunner.Ok("bench", "forward", "--model", CliFixture.Model, "--batch", "2", "--seq", "8", "--repeats", "1", "--device", "ilgpu-cpu");
+        Assert.Contains("ilgpu-cpu: CPUAccelerator", result.Stdout);
+        Assert.Matches(@"achieved GFLOP/s\s+\d+\.\d", result.Stdout);
+        Assert.Matches(@"device memory held \(weights \+ activations\)\s+0\.0\d\d GB", result.Stdout);
+    }
+}
