@@ -2,15 +2,13 @@
 // change. Causal attention means positions before a variant's start position s are identical to the
 // corrupted run, so their keys/values come from the corrupted cache (a KV-cache view of patching);
 // the rows s..T-1 of every variant are stacked into one matrix so each block is a few large GEMMs.
+// Each block is TransformerBlock's steps with the corrupted run as key/value prefix (Attention.PrefixedForward).
 // The metric reads each variant's final residual row (before ln_f), all variants' rows in one call.
 // An optional Recorder sees the activations of the rows it runs (attribution patching runs the clean
 // prompts' suffixes this way); it records, never edits them.
 using System.Runtime.InteropServices;
 using CircuitLens.Hooks;
 using CircuitLens.Model;
-using CircuitLens.Tensors;
-using CircuitLens.Tensors.Kernels;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CircuitLens.Patching;
 
