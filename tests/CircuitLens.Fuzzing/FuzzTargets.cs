@@ -1,10 +1,9 @@
 // Every parser that reads a user's or a hub's bytes, as fuzz targets: the safetensors header and data
 // reader, the .npy reader, config.json, the IOI pair JSONL reader (with the single-token check), the
-// format filter that reads LLM output, and
-// the tokenizer's decode and encode. File-based readers get the bytes through a per-thread scratch file.
-//
-// Not yet a target (the parser does not exist on this branch): circuit files. When a circuit reader lands,
-// add `new("circuit", ..., bytes => CircuitFile.Read(Scratch(bytes, ".json")))` and a corpus/circuit/ folder.
+// format filter that reads LLM output, the tokenizer's decode and encode, and circuit files
+// (`--circuit FILE`, `--classes FILE`).
+// File-based readers get the bytes through a per-thread scratch file.
+using CircuitLens.Circuits;
 using CircuitLens.Model;
 using CircuitLens.Tasks.Filtering;
 using CircuitLens.Tasks.Ioi;
@@ -26,6 +25,7 @@ public static class FuzzTargets
         new("format-filter", "FormatFilter.FilterFile (`filter format`, LLM output) with the GPT-2 encoder; its regexes must not hang",
             bytes => FormatFilter.FilterFile(Scratch(bytes, ".jsonl"), text => Gpt2Tokenizer.Default.Encode(text, allowSpecial: false)))
             { AcceptsEverything = true }, // bad rows are counted as rejections in its result, not thrown
+        new("circuit", "Circuit.Load of a circuit file for GPT-2 small (12 × 12); what it accepts must survive ToJson → Parse", CircuitFile),
         new("decode", "Gpt2Tokenizer.Decode of little-endian int32 ids", Decode),
         new("encode", "Gpt2Tokenizer.Encode of UTF-8 text; decode(encode(text)) must give the text back", Encode) { AcceptsEverything = true },
     ];
@@ -43,6 +43,16 @@ public static class FuzzTargets
         foreach (var entry in file.Entries.Values)
             if (SafetensorsDType.IsReadableAsFloat32(entry.DType) && entry.ElementCount <= MaxElementsToConvert)
                 file.ReadFloat32(entry.Name);
+    }
+
+    private static void CircuitFile(byte[] bytes)
+    {
+        const int layers = 12, heads = 12;
+        var circuit = Circuit.Load(Scratch(bytes, ".json"), layers, heads);
+        // What was accepted is written back as it is understood: reading that again must give the same circuit.
+        string json = circuit.ToJson();
+        string again = Circuit.Parse(json, "round trip", layers, heads).ToJson();
+        if (again != json) throw new FuzzPropertyException("an accepted circuit does not survive ToJson → Parse unchanged");
     }
 
     private static void Decode(byte[] bytes)

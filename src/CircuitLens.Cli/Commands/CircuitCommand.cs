@@ -27,7 +27,7 @@ internal static class CircuitCommand
         var top = new Option<int?>("--top") { Description = "Keep the K strongest edges (default 20)." };
         var threshold = new Option<double?>("--threshold") { Description = "Keep the edges with |score| ≥ T instead." };
         var classes = new Option<string?>("--classes") { Description = "Circuit file or built-in whose classes label and colour the found heads (e.g. ioi-paper)." };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true }.OutputDirectory();
         var command = new Command("discover", "Edge attribution patching: score every edge (input/head/MLP → later q/k/v, MLP input, logits); write the top edges as a circuit and a graph.")
             { pairs, method, steps, top, threshold, classes, output };
         model.AddTo(command);
@@ -58,7 +58,7 @@ internal static class CircuitCommand
         var subsets = new Option<int>("--random-subsets") { Description = "Random subsets K for completeness.", DefaultValueFactory = _ => 5 };
         var greedy = new Option<int>("--greedy-steps") { Description = "Steps of the greedy completeness search.", DefaultValueFactory = _ => 3 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random subsets and resampling.", DefaultValueFactory = _ => 0 };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true }.OutputDirectory();
         var command = new Command("check", "Ablate everything outside the circuit; report F(M), F(C), faithfulness, completeness and minimality.")
             { pairs, file, reference, ablation, subsets, greedy, seed, output };
         model.AddTo(command);

@@ -15,7 +15,7 @@ internal static class HeadsCommand
         var length = new Option<int>("--length") { Description = "Tokens per block (each sequence is the block twice).", DefaultValueFactory = _ => 25 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random blocks.", DefaultValueFactory = _ => 0 };
         var pairs = new Option<string?>("--pairs") { Description = "Logit-diff pair file (IO = answer, S = wrong): adds end→IO, end→S and copy-score detectors." };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true }.OutputDirectory();
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the SVG/PNG heatmaps." };
         var detect = new Command("detect", "Head detectors (TransformerLens head_detector, error measure \"mul\"): previous-token, duplicate-token, induction.")
             { n, length, seed, pairs, output, noPlots };

@@ -14,7 +14,7 @@ internal static class PathPatchCommand
         var pairs = new Option<string>("--pairs") { Description = "Pairs JSONL (clean = target, corrupt = source, answer, wrong).", Required = true };
         var receivers = new Option<string>("--receivers") { Description = "'logits' or receiver head inputs, e.g. 9.9:q,9.6:q,10.0:q (LAYER.HEAD:q|k|v).", Required = true };
         var source = new Option<string?>("--source") { Description = "JSONL of source prompts (field 'prompt', else 'corrupt'), one per pair, e.g. the ABC dataset; default: the pairs' corrupted prompts." };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory.", Required = true }.OutputDirectory();
         var plain = new Option<bool>("--plain") { Description = "Use the reference engine (hooked full forward passes) instead of the fast one." };
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip the SVG/PNG map." };
         var command = new Command("path-patch", "Path patching (IOI paper): each sender head's effect on the logits or on receiver heads' q/k/v, through direct paths only.")

@@ -1,12 +1,15 @@
 // The options and run loop the task experiment commands share (`greater-than`, `acronyms`,
 // `induction`): model, dataset size and seed, correctness filter, method, chunk size, runs directory.
-// It parses options into ExperimentOptions, makes runs/<task>-<timestamp>/, calls the library's
-// experiment, and prints the report's path on stdout; the pipeline itself is in Tasks/<Task>/.
+// It parses options into ExperimentOptions, claims runs/<task>-<timestamp>[-N]/ atomically and holds
+// its run lock for the whole run (as `ioi` does: two runs started together get two directories), calls
+// the library's experiment, and prints the report's path on stdout; the pipeline itself is in
+// Tasks/<Task>/. Ctrl+C ends it with exit 130 and one line naming the unfinished run directory.
 using System.CommandLine;
 using CircuitLens.Model;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Experiments;
 using CircuitLens.Tasks.Filtering;
+using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Cli.Commands;
 
@@ -17,7 +20,7 @@ internal sealed class TaskExperimentCommand
     private readonly Option<int> _seed = new("--seed") { Description = "Dataset seed.", DefaultValueFactory = _ => 0 };
     private readonly Option<string> _filter = new("--filter") { Description = "Correctness filter: top1 (clean top-1 token is an answer), sign (clean metric > 0), or none.", DefaultValueFactory = _ => "top1" };
     private readonly Option<string> _method = new("--method") { Description = "exact, plain, attribution or both.", DefaultValueFactory = _ => "exact" };
-    private readonly Option<string> _runsDir = new("--runs-dir") { Description = "Where the new run directory is created.", DefaultValueFactory = _ => "runs" };
+    private readonly Option<string> _runsDir = new Option<string>("--runs-dir") { Description = "Where the new run directory is created.", DefaultValueFactory = _ => "runs" }.OutputDirectory();
     private readonly Option<int> _chunk = new("--chunk-size") { Description = "Pairs per patching chunk (unit of progress).", DefaultValueFactory = _ => 25 };
 
     public TaskExperimentCommand(int defaultN, string nDescription)
@@ -39,16 +42,19 @@ internal sealed class TaskExperimentCommand
             if (n < 1) throw new CircuitLensException("--n must be at least 1");
             if (chunk < 1) throw new CircuitLensException("--chunk-size must be at least 1");
             var model = _model.Load(r, ct);
-            string dir = ExperimentDirectory.New(r.GetValue(_runsDir)!, name);
+            // created atomically and locked: two runs started in the same second get two directories
+            using var hold = RunDirectory.CreateNew(r.GetValue(_runsDir)!, name, DateTime.Now);
+            string dir = hold.Directory;
             Cli.Stderr.Info($"run directory: {dir}");
-            string report = ProgressDisplay.Run(name, progress => run(model, new ExperimentOptions
+            string report = RunInterruptedException.Wrap($"{Path.GetFullPath(dir)} is unfinished (these runs do not resume: start the command again)",
+                () => ProgressDisplay.Run(name, progress => run(model, new ExperimentOptions
             {
                 N = n, Seed = r.GetValue(_seed), ChunkSize = chunk, OutDir = dir, PrependBos = _model.PrependBos(r),
                 Filter = r.GetValue(_filter) switch { "sign" => CorrectnessMode.Sign, "none" => null, _ => CorrectnessMode.Top1 },
                 Method = Enum.Parse<PatchingMethod>(r.GetValue(_method)!, ignoreCase: true),
                 ModelName = ModelLabel(r.GetValue(_model.Model)!, model),
                 Log = Cli.Stderr.Info, Progress = progress,
-            }, r, ct));
+            }, r, ct)));
             Cli.Stderr.Info($"report: {report}");
             Console.Out.WriteLine(Path.GetFullPath(report));
             return ExitCodes.Ok;

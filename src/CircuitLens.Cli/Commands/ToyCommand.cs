@@ -13,7 +13,7 @@ internal static class ToyCommand
         var kind = new Argument<string>("kind") { Description = $"Which planted circuit: {string.Join(", ", ToyModels.Kinds)}." };
         kind.AcceptOnlyFromAmong([.. ToyModels.Kinds]);
         var seed = new Option<int>("--seed") { Description = "Seed of the random token embeddings.", DefaultValueFactory = _ => 0 };
-        var output = new Option<string>("--out", "-o") { Description = "Output directory (model/ and truth.json).", Required = true };
+        var output = new Option<string>("--out", "-o") { Description = "Output directory (model/ and truth.json).", Required = true }.OutputDirectory();
         var command = new Command("toy", "Build a GPT-2 checkpoint with a known, hand-planted circuit (a test bed for detectors, path patching, circuit checks).") { kind, seed, output };
         command.SetAction(r => Cli.Run(() =>
         {

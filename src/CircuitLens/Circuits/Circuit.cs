@@ -53,9 +53,15 @@ public sealed class Circuit
             string at = $"{where}: heads[{i++}]";
             if (h.ValueKind != JsonValueKind.Object || !h.TryGetProperty("head", out var id) || id.ValueKind != JsonValueKind.String)
                 throw new CircuitLensException($"{at}: needs \"head\": \"LAYER.HEAD\"");
-            string cls = h.TryGetProperty("class", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString()! : "circuit";
+            string cls = "circuit";
+            if (h.TryGetProperty("class", out var c))
+                cls = c.ValueKind == JsonValueKind.String ? c.GetString()! : throw new CircuitLensException($"{at}: \"class\" must be a string (a head class such as \"name mover\")");
             JsonElement? pos = h.TryGetProperty("positions", out var p) ? p : null;
-            list.Add(new CircuitHead(HeadId.Parse(id.GetString()!, nLayers, nHeads), cls, CircuitPositions.Parse(pos, at)));
+            HeadId head;
+            try { head = HeadId.Parse(id.GetString()!, nLayers, nHeads); }
+            catch (CircuitLensException e) { throw new CircuitLensException($"{at}: {e.Message}", e); }
+            if (list.Any(x => x.Head == head)) throw new CircuitLensException($"{at}: head {head} is listed twice");
+            list.Add(new CircuitHead(head, cls, CircuitPositions.Parse(pos, at)));
         }
         List<int>? mlps = null;
         if (root.TryGetProperty("mlps", out var m))
@@ -64,14 +70,16 @@ public sealed class Circuit
             mlps = [];
             foreach (var x in m.EnumerateArray())
             {
-                int layer = x.ValueKind == JsonValueKind.Number ? x.GetInt32()
-                    : x.ValueKind == JsonValueKind.Object && x.TryGetProperty("layer", out var ly) && ly.ValueKind == JsonValueKind.Number ? ly.GetInt32()
+                int layer = x.ValueKind == JsonValueKind.Number && x.TryGetInt32(out int xl) ? xl
+                    : x.ValueKind == JsonValueKind.Object && x.TryGetProperty("layer", out var ly) && ly.ValueKind == JsonValueKind.Number && ly.TryGetInt32(out int yl) ? yl
                     : throw new CircuitLensException($"{where}: each entry of \"mlps\" is a layer number or {{\"layer\": N}}");
                 if ((uint)layer >= (uint)nLayers) throw new CircuitLensException($"{where}: MLP layer {layer} does not exist (the model has {nLayers} layers)");
                 mlps.Add(layer);
             }
         }
-        string name = root.TryGetProperty("name", out var n) && n.ValueKind == JsonValueKind.String ? n.GetString()! : Path.GetFileNameWithoutExtension(where);
+        string name = Path.GetFileNameWithoutExtension(where);
+        if (root.TryGetProperty("name", out var n))
+            name = n.ValueKind == JsonValueKind.String ? n.GetString()! : throw new CircuitLensException($"{where}: \"name\" must be a string");
         return new Circuit(name, list, mlps);
     }
 
@@ -81,7 +89,10 @@ public sealed class Circuit
         if (BuiltinCircuits.TryGet(nameOrPath, out var json)) return Parse(json, nameOrPath, nLayers, nHeads);
         if (!File.Exists(nameOrPath))
             throw new CircuitLensException($"circuit '{nameOrPath}' is neither a file nor a built-in ({string.Join(", ", BuiltinCircuits.Names)})");
-        return Parse(File.ReadAllText(nameOrPath), nameOrPath, nLayers, nHeads);
+        string text;
+        try { text = File.ReadAllText(nameOrPath); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new CircuitLensException($"circuit '{nameOrPath}': cannot read ({e.Message})", e); }
+        return Parse(text, nameOrPath, nLayers, nHeads);
     }
 
     public string ToJson()

@@ -24,7 +24,8 @@ public sealed class CircuitPositions
         if (e.ValueKind == JsonValueKind.Array)
             return FromItems(e.EnumerateArray().Select(x => x.ValueKind switch
             {
-                JsonValueKind.Number => x.GetInt32().ToString(CultureInfo.InvariantCulture),
+                JsonValueKind.Number => x.TryGetInt32(out int n) ? n.ToString(CultureInfo.InvariantCulture)
+                    : throw new CircuitLensException($"{where}: position {x.GetRawText()} is not a whole number"),
                 JsonValueKind.String => x.GetString()!,
                 _ => throw new CircuitLensException($"{where}: a position must be a number or a role name"),
             }).ToArray(), where);

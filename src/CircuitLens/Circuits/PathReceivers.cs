@@ -46,7 +46,10 @@ public sealed class PathReceivers
                 "v" => HookPoint.V,
                 var other => throw new CircuitLensException($"receiver '{item}': input '{other}' is not q, k or v"),
             };
-            heads.Add(new ReceiverInput(HeadId.Parse(item[..colon], nLayers, nHeads), input));
+            HeadId head;
+            try { head = HeadId.Parse(item[..colon], nLayers, nHeads); }
+            catch (CircuitLensException e) { throw new CircuitLensException($"receiver '{item}': {e.Message}", e); }
+            heads.Add(new ReceiverInput(head, input));
         }
         return ForHeads(heads);
     }

@@ -1,6 +1,6 @@
 // The GPT-2 forward pass, top to bottom, with a hook point between every step:
 //   x = wte[tokens] + wpe[pos]
-//   for each block: x += attn(ln_1(x)); x += mlp(ln_2(x))
+//   for each block (TransformerBlock): x += attn(ln_1(x)); x += mlp(ln_2(x))
 //   logits = ln_f(x) · wteᵀ
 // It owns no state but its workspace; weights are shared and read-only.
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
@@ -15,11 +15,15 @@ internal sealed class Gpt2Forward
     private readonly Gpt2Weights _w;
     private readonly Gpt2Config _cfg;
     private ForwardWorkspace? _ws;
+    private BlockRows? _rows;
+    private readonly TransformerBlock _block;
+    private readonly HookTap _tap = new();
 
     public Gpt2Forward(Gpt2Weights weights)
     {
         _w = weights;
         _cfg = weights.Config;
+        _block = new TransformerBlock(weights);
     }
 
     public ForwardResult Run(TokenBatch batch, ForwardOptions options, HookRegistry hooks)
@@ -30,7 +34,8 @@ internal sealed class Gpt2Forward
         if (start < 0 || start > _cfg.NLayers || stop < start || stop > _cfg.NLayers)
             throw new ArgumentOutOfRangeException(nameof(options), $"layers [{start}, {stop}) out of range for {_cfg.NLayers} layers");
 
-        var ws = _ws is { } cached && cached.B == B && cached.T == T ? cached : _ws = new ForwardWorkspace(_cfg, B, T);
+        if (_ws is not { } cached || cached.B != B || cached.T != T) { _ws = new ForwardWorkspace(_cfg, B, T); _rows = RowsOf(_ws); }
+        var ws = _ws;
         for (int b = 0; b < B; b++) ws.PadLeft[b] = batch.PadLeft(b);
 
         if (start == 0) Embed(ws, batch, hooks);
@@ -74,66 +79,57 @@ internal sealed class Gpt2Forward
         TensorPrimitives.Add(ws.Embed.Span, ws.PosEmbed.Span, ws.Resid.Span);
     }
 
+    // the block's steps (TransformerBlock) with every row computed and an empty prefix; the hooks fire between them
     private void Block(ForwardWorkspace ws, int l, TokenBatch batch, HookRegistry hooks)
     {
-        var lw = _w.Layers[l];
-        int B = ws.B, T = ws.T, N = B * T, C = _cfg.DModel, H = _cfg.NHeads, D = _cfg.DHead;
-
-        hooks.Fire(HookPoint.ResidPre, l, ws.Resid, batch);
-
-        // attention: x += attn(ln_1(x))
-        LayerNormStep(ws, lw.Ln1Weight, lw.Ln1Bias, HookPoint.Ln1Scale, HookPoint.Ln1Normalized, l, batch, hooks);
-        Linear(ws.Qkv.Span, ws.LnOut.Span, lw.QkvWeight, lw.QkvBias, N);
-        SplitQkv(ws, N, C);
-        hooks.Fire(HookPoint.Q, l, ws.Q, batch);
-        hooks.Fire(HookPoint.K, l, ws.K, batch);
-        hooks.Fire(HookPoint.V, l, ws.V, batch);
-        Attention.ScoresForward(ws.Scores.Span, ws.Q.Span, ws.K.Span, ws.PadLeft, B, T, H, D);
-        hooks.Fire(HookPoint.AttnScores, l, ws.Scores, batch);
-        Attention.SoftmaxForward(ws.Pattern.Span, ws.Scores.Span, B * H * T, T);
-        hooks.Fire(HookPoint.Pattern, l, ws.Pattern, batch);
-        Attention.ValuesForward(ws.Z.Span, ws.Pattern.Span, ws.V.Span, B, T, H, D);
-        hooks.Fire(HookPoint.Z, l, ws.Z, batch);
-        if (hooks.Active(HookPoint.Result, l)) AttnOutViaResult(ws, lw, l, batch, hooks);
-        else Linear(ws.AttnOut.Span, ws.Z.Span, lw.AttnOutWeight, lw.AttnOutBias, N);
-        hooks.Fire(HookPoint.AttnOut, l, ws.AttnOut, batch);
-        TensorPrimitives.Add(ws.Resid.Span, ws.AttnOut.Span, ws.Resid.Span);
-        hooks.Fire(HookPoint.ResidMid, l, ws.Resid, batch);
-
-        // MLP: x += mlp(ln_2(x))
-        LayerNormStep(ws, lw.Ln2Weight, lw.Ln2Bias, HookPoint.Ln2Scale, HookPoint.Ln2Normalized, l, batch, hooks);
-        Linear(ws.MlpPre.Span, ws.LnOut.Span, lw.MlpInWeight, lw.MlpInBias, N);
-        hooks.Fire(HookPoint.MlpPre, l, ws.MlpPre, batch);
-        Activate(ws.MlpPost.Span, ws.MlpPre.Span);
-        hooks.Fire(HookPoint.MlpPost, l, ws.MlpPost, batch);
-        Linear(ws.MlpOut.Span, ws.MlpPost.Span, lw.MlpOutWeight, lw.MlpOutBias, N);
-        hooks.Fire(HookPoint.MlpOut, l, ws.MlpOut, batch);
-        TensorPrimitives.Add(ws.Resid.Span, ws.MlpOut.Span, ws.Resid.Span);
-        hooks.Fire(HookPoint.ResidPost, l, ws.Resid, batch);
+        _tap.Set(ws, batch, hooks);
+        _block.Qkv(_rows!, l, _tap);
+        _block.AttendWithinBatch(_rows!, l, ws.PadLeft, ws.B, ws.T, _tap);
+        bool viaResult = hooks.Active(HookPoint.Result, l);
+        if (viaResult) AttnOutViaResult(ws, _w.Layers[l], l, batch, hooks);
+        _block.AttentionOutput(_rows!, l, _tap, attnOutWritten: viaResult);
+        _block.Mlp(_rows!, l, _tap);
     }
 
-    private void LayerNormStep(ForwardWorkspace ws, ParamView weight, ParamView bias, HookPoint scalePoint, HookPoint normPoint, int l, TokenBatch batch, HookRegistry hooks)
+    // fires the hook of each step on the workspace tensor the step wrote (hooks may edit it in place)
+    private sealed class HookTap : IBlockTap
     {
-        int N = ws.B * ws.T, C = _cfg.DModel;
-        LayerNorm.ScaleForward(ws.Centered.Span, ws.Scale.Span, ws.Resid.Span, N, C, _cfg.LayerNormEps);
-        hooks.Fire(scalePoint, l, ws.Scale, batch);
-        LayerNorm.NormalizeForward(ws.LnOut.Span, ws.Centered.Span, ws.Scale.Span, _w.Read(weight), _w.Read(bias), N, C);
-        hooks.Fire(normPoint, l, ws.LnOut, batch);
-    }
+        private ForwardWorkspace _ws = null!;
+        private TokenBatch _batch = null!;
+        private HookRegistry _hooks = null!;
 
-    // qkv is (N,3C) → q, k, v each (N,C) = (B,T,NH,HS)
-    private static void SplitQkv(ForwardWorkspace ws, int n, int c)
-    {
-        var qkv = ws.Qkv.Span;
-        var q = ws.Q.Span; var k = ws.K.Span; var v = ws.V.Span;
-        for (int i = 0; i < n; i++)
+        public void Set(ForwardWorkspace ws, TokenBatch batch, HookRegistry hooks) { _ws = ws; _batch = batch; _hooks = hooks; }
+
+        public void After(HookPoint point, int layer)
         {
-            var row = qkv.Slice(i * 3 * c, 3 * c);
-            row.Slice(0, c).CopyTo(q.Slice(i * c, c));
-            row.Slice(c, c).CopyTo(k.Slice(i * c, c));
-            row.Slice(2 * c, c).CopyTo(v.Slice(i * c, c));
+            var activation = point switch
+            {
+                HookPoint.ResidPre or HookPoint.ResidMid or HookPoint.ResidPost => _ws.Resid,
+                HookPoint.Ln1Scale or HookPoint.Ln2Scale => _ws.Scale,
+                HookPoint.Ln1Normalized or HookPoint.Ln2Normalized => _ws.LnOut,
+                HookPoint.Q => _ws.Q,
+                HookPoint.K => _ws.K,
+                HookPoint.V => _ws.V,
+                HookPoint.AttnScores => _ws.Scores,
+                HookPoint.Pattern => _ws.Pattern,
+                HookPoint.Z => _ws.Z,
+                HookPoint.AttnOut => _ws.AttnOut,
+                HookPoint.MlpPre => _ws.MlpPre,
+                HookPoint.MlpPost => _ws.MlpPost,
+                HookPoint.MlpOut => _ws.MlpOut,
+                _ => throw new ArgumentOutOfRangeException(nameof(point), point, "not a block step"),
+            };
+            _hooks.Fire(point, layer, activation, _batch);
         }
     }
+
+    private static BlockRows RowsOf(ForwardWorkspace ws) => new()
+    {
+        Count = ws.B * ws.T,
+        Resid = ws.Resid.Data, Centered = ws.Centered.Data, Scale = ws.Scale.Data, LnOut = ws.LnOut.Data, Qkv = ws.Qkv.Data,
+        Z = ws.Z.Data, AttnOut = ws.AttnOut.Data, MlpPre = ws.MlpPre.Data, MlpPost = ws.MlpPost.Data, MlpOut = ws.MlpOut.Data,
+        Q = ws.Q.Data, K = ws.K.Data, V = ws.V.Data, Scores = ws.Scores.Data, Pattern = ws.Pattern.Data,
+    };
 
     // z is (B,T,NH,HS), W_O rows h*HS..(h+1)*HS are head h's; result is (B,T,NH,C); attn_out = Σ_h result + b_O
     private void AttnOutViaResult(ForwardWorkspace ws, LayerWeights lw, int l, TokenBatch batch, HookRegistry hooks)
@@ -153,15 +149,6 @@ internal sealed class Gpt2Forward
             for (int h = 0; h < H; h++) TensorPrimitives.Add(o, result.Span.Slice((i * H + h) * C, C), o);
         }
     }
-
-    private void Activate(Span<float> output, ReadOnlySpan<float> input)
-    {
-        if (_cfg.Activation == "gelu") Gelu.ErfForward(output, input);
-        else Gelu.TanhForward(output, input);
-    }
-
-    private void Linear(Span<float> output, ReadOnlySpan<float> input, ParamView weight, ParamView bias, int n) =>
-        Model.Linear.Forward(output, input, _w, weight, bias, n);
 
     // final LayerNorm then the tied unembedding: logits (B,P,V) = ln_f(x)·wteᵀ at P positions
     private Tensor Unembed(ForwardWorkspace ws, TokenBatch batch, LogitsMode mode, HookRegistry hooks)

@@ -2,24 +2,27 @@
 // change. Causal attention means positions before a variant's start position s are identical to the
 // corrupted run, so their keys/values come from the corrupted cache (a KV-cache view of patching);
 // the rows s..T-1 of every variant are stacked into one matrix so each block is a few large GEMMs.
+// Each block is TransformerBlock's steps with the corrupted run as key/value prefix (Attention.PrefixedForward).
 // The metric reads each variant's final residual row (before ln_f), all variants' rows in one call.
 // An optional Recorder sees the activations of the rows it runs (attribution patching runs the clean
 // prompts' suffixes this way); it records, never edits them.
+using System.Runtime.InteropServices;
 using CircuitLens.Hooks;
 using CircuitLens.Model;
-using CircuitLens.Tensors;
-using CircuitLens.Tensors.Kernels;
-using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CircuitLens.Patching;
 
-internal sealed class SuffixRunner
+internal sealed class SuffixRunner : IBlockTap
 {
     private readonly Gpt2Weights _w;
     private readonly Gpt2Config _cfg;
     private readonly PatchingBatch _data;
     private readonly ActivationCache _corrupt;   // corrupted run: k, v of every layer (B,T,NH,HS)
-    private float[] _x = [], _ln = [], _centered = [], _scale = [], _qkv = [], _z = [], _tmp = [], _mlp = [], _pattern = [];
+    private readonly TransformerBlock _block;
+    private readonly BlockRows _r = new();       // attn_out and mlp_out share a buffer, mlp_pre and mlp_post another
+    private readonly int[] _padLeft;
+    private float[] _pattern = [];
+    private Variants _running = new();           // the variants of the step being run (for the recorder)
 
     /// <summary>
     /// Receives an activation of every row being run: row r (see <see cref="Variants"/>) starts at r·rowStride of rows.
@@ -36,6 +39,9 @@ internal sealed class SuffixRunner
     public SuffixRunner(Gpt2Weights weights, PatchingBatch data, ActivationCache corruptCache)
     {
         _w = weights; _cfg = weights.Config; _data = data; _corrupt = corruptCache;
+        _block = new TransformerBlock(weights);
+        _padLeft = new int[data.Clean.BatchSize];
+        for (int b = 0; b < _padLeft.Length; b++) _padLeft[b] = data.PadLeft(b);
     }
 
     /// <summary>Variants being run: pair, first recomputed position (padded coordinates), and their rows in the stacked matrix.</summary>
@@ -57,7 +63,7 @@ internal sealed class SuffixRunner
     public int SeqLen => _data.SeqLen;
 
     /// <summary>Residual rows (R,C) of the variants; fill before running.</summary>
-    public Span<float> Residual(Variants vs) { Ensure(vs.TotalRows); return _x.AsSpan(0, vs.TotalRows * C); }
+    public Span<float> Residual(Variants vs) { Ensure(vs.TotalRows); return _r.Resid.AsSpan(0, vs.TotalRows * C); }
 
     /// <summary>Residual holds resid_pre of <paramref name="layer"/>; runs to the end and returns the metric per variant.</summary>
     public float[] RunFromResidPre(Variants vs, int layer)
@@ -87,31 +93,59 @@ internal sealed class SuffixRunner
         MlpHalf(vs, l);
     }
 
-    // ln_1, q/k/v of every suffix row, and z (keys/values of all rows are needed by later queries)
-    private void AttentionHalf(Variants vs, int l)
+    private BlockRows Rows(Variants vs)
     {
-        var lw = _w.Layers[l];
-        int R = vs.TotalRows;
-        Record(HookPoint.ResidPre, l, vs, _x, C);
-        LayerNormRows(R, lw.Ln1Weight, lw.Ln1Bias);
-        Linear.Forward(_qkv.AsSpan(0, R * 3 * C), _ln.AsSpan(0, R * C), _w, lw.QkvWeight, lw.QkvBias, R);
-        if (Recorder is not null)
-        {
-            Record(HookPoint.Q, l, vs, _qkv, 3 * C);
-            Record(HookPoint.K, l, vs, _qkv.AsSpan(C), 3 * C);
-            Record(HookPoint.V, l, vs, _qkv.AsSpan(2 * C), 3 * C);
-            int patternRow = _cfg.NHeads * SeqLen;
-            if (_pattern.Length < R * patternRow) _pattern = new float[R * patternRow];
-            AttendSuffix(vs, l);
-            Record(HookPoint.Pattern, l, vs, _pattern, patternRow);
-            Record(HookPoint.Z, l, vs, _z, C);
-        }
-        else AttendSuffix(vs, l);
+        _running = vs;
+        _r.Count = vs.TotalRows;
+        return _r;
     }
 
-    private void Record(HookPoint point, int layer, Variants vs, ReadOnlySpan<float> rows, int rowStride)
+    private IBlockTap? Tap => Recorder is null ? null : this;
+
+    // ln_1, q/k/v of every suffix row, and z: each suffix query attends to the corrupted prefix keys (from the cache)
+    // and to its own variant's new keys (keys/values of all rows are needed by later queries)
+    private void AttentionHalf(Variants vs, int l)
     {
-        if (Recorder is { } recorder) recorder(point, layer, vs, rows.Slice(0, Math.Min(rows.Length, vs.TotalRows * rowStride)), rowStride);
+        var rows = Rows(vs);
+        _block.Qkv(rows, l, Tap);
+        Span<float> pattern = default;
+        if (Recorder is not null)
+        {
+            int patternRow = _cfg.NHeads * SeqLen;
+            if (_pattern.Length < vs.TotalRows * patternRow) _pattern = new float[vs.TotalRows * patternRow];
+            pattern = _pattern;
+        }
+        _block.AttendWithPrefix(rows, l, _corrupt, CollectionsMarshal.AsSpan(vs.Pair),
+            CollectionsMarshal.AsSpan(vs.Start), CollectionsMarshal.AsSpan(vs.RowOffset), _padLeft, SeqLen, pattern, Tap);
+    }
+
+    private void AttentionOutput(Variants vs, int l) => _block.AttentionOutput(Rows(vs), l, Tap);
+
+    private void MlpHalf(Variants vs, int l) => _block.Mlp(Rows(vs), l, Tap);
+
+    // the recorder's view of each step's buffer
+    void IBlockTap.After(HookPoint point, int layer)
+    {
+        int M = _cfg.DMlp;
+        switch (point)
+        {
+            case HookPoint.ResidPre or HookPoint.ResidMid or HookPoint.ResidPost: Record(point, layer, _r.Resid, C); break;
+            case HookPoint.Q: Record(point, layer, _r.Qkv, 3 * C); break;
+            case HookPoint.K: Record(point, layer, _r.Qkv.AsSpan(C), 3 * C); break;
+            case HookPoint.V: Record(point, layer, _r.Qkv.AsSpan(2 * C), 3 * C); break;
+            case HookPoint.Pattern: Record(point, layer, _pattern, _cfg.NHeads * SeqLen); break;
+            case HookPoint.Z: Record(point, layer, _r.Z, C); break;
+            case HookPoint.AttnOut: Record(point, layer, _r.AttnOut, C); break;
+            case HookPoint.MlpPre: Record(point, layer, _r.MlpPre, M); break;
+            case HookPoint.MlpPost: Record(point, layer, _r.MlpPost, M); break;
+            case HookPoint.MlpOut: Record(point, layer, _r.MlpOut, C); break;
+        }
+    }
+
+    private void Record(HookPoint point, int layer, ReadOnlySpan<float> rows, int rowStride)
+    {
+        var vs = _running;
+        Recorder!(point, layer, vs, rows.Slice(0, Math.Min(rows.Length, vs.TotalRows * rowStride)), rowStride);
     }
 
     // In the last layer only each variant's final row reaches the metric: keep just those rows
@@ -123,92 +157,10 @@ internal sealed class SuffixRunner
         {
             int row = vs.RowOffset[v] + vs.Rows(v, SeqLen) - 1;
             compact.Add(vs.Pair[v], SeqLen - 1, SeqLen);
-            _x.AsSpan(row * C, C).CopyTo(_x.AsSpan(v * C, C));
-            if (withHeadOutputs) _z.AsSpan(row * C, C).CopyTo(_z.AsSpan(v * C, C));
+            _r.Resid.AsSpan(row * C, C).CopyTo(_r.Resid.AsSpan(v * C, C));
+            if (withHeadOutputs) _r.Z.AsSpan(row * C, C).CopyTo(_r.Z.AsSpan(v * C, C));
         }
         return compact;
-    }
-
-    private void AttentionOutput(Variants vs, int l)
-    {
-        var lw = _w.Layers[l];
-        int R = vs.TotalRows;
-        Linear.Forward(_tmp.AsSpan(0, R * C), _z.AsSpan(0, R * C), _w, lw.AttnOutWeight, lw.AttnOutBias, R);
-        Record(HookPoint.AttnOut, l, vs, _tmp, C);
-        TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
-        Record(HookPoint.ResidMid, l, vs, _x, C);
-    }
-
-    private void MlpHalf(Variants vs, int l)
-    {
-        var lw = _w.Layers[l];
-        int R = vs.TotalRows, M = _cfg.DMlp;
-        LayerNormRows(R, lw.Ln2Weight, lw.Ln2Bias);
-        Linear.Forward(_mlp.AsSpan(0, R * M), _ln.AsSpan(0, R * C), _w, lw.MlpInWeight, lw.MlpInBias, R);
-        Record(HookPoint.MlpPre, l, vs, _mlp, M);
-        if (_cfg.Activation == "gelu") Gelu.ErfForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
-        else Gelu.TanhForward(_mlp.AsSpan(0, R * M), _mlp.AsSpan(0, R * M));
-        Record(HookPoint.MlpPost, l, vs, _mlp, M);
-        Linear.Forward(_tmp.AsSpan(0, R * C), _mlp.AsSpan(0, R * M), _w, lw.MlpOutWeight, lw.MlpOutBias, R);
-        Record(HookPoint.MlpOut, l, vs, _tmp, C);
-        TensorPrimitives.Add(_x.AsSpan(0, R * C), _tmp.AsSpan(0, R * C), _x.AsSpan(0, R * C));
-        Record(HookPoint.ResidPost, l, vs, _x, C);
-    }
-
-    private void LayerNormRows(int rows, ParamView weight, ParamView bias)
-    {
-        LayerNorm.ScaleForward(_centered, _scale, _x.AsSpan(0, rows * C), rows, C, _cfg.LayerNormEps);
-        LayerNorm.NormalizeForward(_ln, _centered, _scale, _w.Read(weight), _w.Read(bias), rows, C);
-    }
-
-    // Each suffix query attends to the corrupted prefix keys (from the cache) and to its own variant's new keys.
-    private unsafe void AttendSuffix(Variants vs, int l)
-    {
-        int H = _cfg.NHeads, D = _cfg.DHead, T = SeqLen, C3 = 3 * C;
-        var kc = _corrupt[HookPoint.K, l].Data;
-        var vc = _corrupt[HookPoint.V, l].Data;
-        float scale = 1f / MathF.Sqrt(D);
-        bool recordPattern = Recorder is not null;
-        fixed (float* pqkv = _qkv) fixed (float* pz = _z) fixed (float* ppat = _pattern)
-        {
-            float* qkvp = pqkv, zp = pz, patp = ppat;
-            Attention.For(vs.Count * H, (long)T * T * D * 2, vh =>
-            {
-                int v = vh / H, h = vh % H;
-                int b = vs.Pair[v], s = vs.Start[v], r0 = vs.RowOffset[v], pad = _data.PadLeft(b);
-                Span<float> scores = stackalloc float[T];
-                var z = new Span<float>(zp, vs.TotalRows * C);
-                var qkv = new ReadOnlySpan<float>(qkvp, vs.TotalRows * C3);
-                for (int i = 0; i < T - s; i++)
-                {
-                    int t = s + i;
-                    var q = qkv.Slice((r0 + i) * C3 + h * D, D);
-                    int nk = t + 1 - pad;
-                    for (int j = pad; j <= t; j++)
-                    {
-                        var key = j < s ? new ReadOnlySpan<float>(kc, ((b * T + j) * H + h) * D, D)
-                                        : qkv.Slice((r0 + j - s) * C3 + C + h * D, D);
-                        scores[j - pad] = TensorPrimitives.Dot(q, key) * scale;
-                    }
-                    var sc = scores.Slice(0, nk);
-                    Attention.SoftmaxForward(sc, sc, 1, nk);
-                    if (recordPattern)
-                    {
-                        var weights = new Span<float>(patp + ((long)(r0 + i) * H + h) * T, T);
-                        weights.Clear();
-                        sc.CopyTo(weights.Slice(pad));
-                    }
-                    var zrow = z.Slice((r0 + i) * C + h * D, D);
-                    zrow.Clear();
-                    for (int j = pad; j <= t; j++)
-                    {
-                        var val = j < s ? new ReadOnlySpan<float>(vc, ((b * T + j) * H + h) * D, D)
-                                        : qkv.Slice((r0 + j - s) * C3 + 2 * C + h * D, D);
-                        TensorPrimitives.MultiplyAdd(val, scores[j - pad], zrow, zrow);
-                    }
-                }
-            });
-        }
     }
 
     // the batch's metric of each variant, from its last row
@@ -219,7 +171,7 @@ internal sealed class SuffixRunner
         for (int v = 0; v < vs.Count; v++)
         {
             int row = vs.RowOffset[v] + vs.Rows(v, SeqLen) - 1;
-            _x.AsSpan(row * C, C).CopyTo(rows.AsSpan(v * C, C));
+            _r.Resid.AsSpan(row * C, C).CopyTo(rows.AsSpan(v * C, C));
             pairs[v] = vs.Pair[v];
         }
         var result = new float[vs.Count];
@@ -229,10 +181,11 @@ internal sealed class SuffixRunner
 
     private void Ensure(int rows)
     {
-        if (_x.Length >= rows * C) return;
-        int cap = Math.Max(rows, _x.Length / C * 2), M = _cfg.DMlp;
-        _x = new float[cap * C]; _ln = new float[cap * C]; _centered = new float[cap * C]; _scale = new float[cap];
-        _qkv = new float[cap * 3 * C]; _z = new float[cap * C]; _tmp = new float[cap * C];
-        _mlp = new float[cap * M];
+        if (_r.Resid.Length >= rows * C) return;
+        int cap = Math.Max(rows, _r.Resid.Length / C * 2), M = _cfg.DMlp;
+        _r.Resid = new float[cap * C]; _r.LnOut = new float[cap * C]; _r.Centered = new float[cap * C]; _r.Scale = new float[cap];
+        _r.Qkv = new float[cap * 3 * C]; _r.Z = new float[cap * C];
+        _r.AttnOut = _r.MlpOut = new float[cap * C];
+        _r.MlpPre = _r.MlpPost = new float[cap * M];
     }
 }

@@ -9,6 +9,7 @@ using CircuitLens.Model;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tensors;
+using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Tasks.Circuits;
 
@@ -31,6 +32,7 @@ public static class CircuitCheckTask
     {
         var circuit = Circuit.Load(options.Circuit, model.Config.NLayers, model.Config.NHeads);
         var (ablation, referenceLabel) = Prepare(model, options);
+        using var hold = RunLock.Acquire(outDir);   // inputs checked: from here the output directory is this run's alone
         var result = CircuitCheck.Run(ablation, circuit, model.Config.NLayers, model.Config.NHeads, options.Check, progress, ct);
         Write(outDir, circuit, result, options, referenceLabel, ablation.Data.Metric.Name, model.Config.ModelName);
         return result;

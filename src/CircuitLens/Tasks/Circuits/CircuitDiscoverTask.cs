@@ -10,6 +10,7 @@ using CircuitLens.Model;
 using CircuitLens.Reports;
 using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tensors;
+using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Tasks.Circuits;
 
@@ -34,6 +35,7 @@ public static class CircuitDiscoverTask
         if (options.Top is < 1) throw new CircuitLensException("--top must be at least 1");
         var classes = options.Classes is null ? null : Circuit.Load(options.Classes, model.Config.NLayers, model.Config.NHeads);
         var data = PairFile.Read(options.PairsPath).Tokenize(model, options.PrependBos).ToPatchingBatch();
+        using var hold = RunLock.Acquire(outDir);   // inputs checked: from here the output directory is this run's alone
         var result = EdgeAttribution.Run(model, data, options.Method, options.Steps, ct: ct);
         var ranked = result.Ranked();
         var kept = options.Threshold is { } th ? ranked.Where(e => Math.Abs(e.Score) >= th).ToList() : ranked.Take(options.Top ?? 20).ToList();

@@ -7,6 +7,7 @@ using CircuitLens.Model;
 using CircuitLens.Reports;
 using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tensors;
+using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Tasks.Circuits;
 
@@ -39,6 +40,7 @@ public static class HeadsDetectTask
             maps["copy_score"] = roles.CopyScore;
             maps["negative_copy_score"] = roles.NegativeCopyScore;
         }
+        using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails instead of mixing files
         Write(outDir, maps, model.Config.ModelName, options);
         return maps;
     }

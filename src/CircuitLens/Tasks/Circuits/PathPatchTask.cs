@@ -9,6 +9,7 @@ using CircuitLens.Patching;
 using CircuitLens.Reports;
 using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tensors;
+using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Tasks.Circuits;
 
@@ -30,6 +31,7 @@ public static class PathPatchTask
     {
         var receivers = PathReceivers.Parse(options.Receivers, model.Config.NLayers, model.Config.NHeads);
         var data = LoadBatch(model, options.PairsPath, options.SourcePath, options.PrependBos);
+        using var hold = RunLock.Acquire(outDir);   // inputs checked: from here the output directory is this run's alone
         var result = options.Plain ? PathPatching.RunPlain(model, data, receivers, progress, ct) : PathPatching.Run(model, data, receivers, progress, ct);
         Write(outDir, result, model.Config.ModelName, options);
         return result;

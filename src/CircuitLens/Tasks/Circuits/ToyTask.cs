@@ -3,6 +3,7 @@
 using CircuitLens.Circuits.Toy;
 using CircuitLens.Tasks.Ioi;
 using CircuitLens.Tokenization;
+using CircuitLens.Tasks.Runs;
 
 namespace CircuitLens.Tasks.Circuits;
 
@@ -18,6 +19,7 @@ public static class ToyTask
     public static PlantedModel Run(string kind, int seed, string outDir)
     {
         var toy = Build(kind, seed);
+        using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails instead of mixing files
         toy.Write(outDir);
         return toy;
     }
