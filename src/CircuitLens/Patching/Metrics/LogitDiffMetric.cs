@@ -6,12 +6,12 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CircuitLens.Patching.Metrics;
 
-public sealed class LogitDiffMetric : PatchingMetric
+public sealed class LogitDiffMetric : AnswerVersusOpponentMetric
 {
     public const string MetricName = "logit-diff";
 
     /// <summary>Per pair: the answer token id and the wrong token id.</summary>
-    public int[] AnswerIds { get; }
+    public override int[] AnswerIds { get; }
     public int[] WrongIds { get; }
 
     public LogitDiffMetric(int[] answerIds, int[] wrongIds) : this(MetricTargets.Single(answerIds, wrongIds)) { }
@@ -31,36 +31,9 @@ public sealed class LogitDiffMetric : PatchingMetric
     public override string Name => MetricName;
     public override string Description => "logit(answer) - logit(wrong) at the last position";
 
-    public override void Evaluate(Gpt2Weights weights, ReadOnlySpan<int> pairs, ReadOnlySpan<float> rows, Span<float> values)
-    {
-        int C = weights.Config.DModel, n = pairs.Length;
-        var normalized = new float[n * C];
-        FinalLayerNorm.Forward(weights, rows, normalized, n);
-        var wte = weights.Read(weights.TokenEmbedding);
-        for (int i = 0; i < n; i++)
-        {
-            var x = normalized.AsSpan(i * C, C);
-            int b = pairs[i];
-            values[i] = TensorPrimitives.Dot(x, wte.Slice(AnswerIds[b] * C, C)) - TensorPrimitives.Dot(x, wte.Slice(WrongIds[b] * C, C));
-        }
-    }
+    // the opponent is always the wrong token: the logit-diff needs only its vocabulary row (logit computed, nothing chosen)
+    private protected override (int Id, float Logit) Opponent(ReadOnlySpan<float> normalized, ReadOnlySpan<float> wte, int C, int pair) =>
+        (WrongIds[pair], TensorPrimitives.Dot(normalized, wte.Slice(WrongIds[pair] * C, C)));
 
-    public override void Gradient(Gpt2Weights weights, ReadOnlySpan<int> pairs, ReadOnlySpan<float> rows, Span<float> gradients)
-    {
-        int C = weights.Config.DModel, n = pairs.Length;
-        var dNormalized = new float[n * C];
-        var wte = weights.Read(weights.TokenEmbedding);
-        for (int i = 0; i < n; i++)
-            TensorPrimitives.Subtract(wte.Slice(AnswerIds[pairs[i]] * C, C), wte.Slice(WrongIds[pairs[i]] * C, C), dNormalized.AsSpan(i * C, C));
-        FinalLayerNorm.Backward(weights, rows, dNormalized, gradients, n);
-    }
-
-    public override void EvaluateLogits(ReadOnlySpan<int> pairs, ReadOnlySpan<float> logits, int vocabSize, Span<float> values)
-    {
-        for (int i = 0; i < pairs.Length; i++)
-        {
-            var row = logits.Slice(i * vocabSize, vocabSize);
-            values[i] = row[AnswerIds[pairs[i]]] - row[WrongIds[pairs[i]]];
-        }
-    }
+    private protected override float OpponentLogit(ReadOnlySpan<float> logits, int pair) => logits[WrongIds[pair]];
 }

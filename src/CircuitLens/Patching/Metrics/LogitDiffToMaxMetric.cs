@@ -7,12 +7,11 @@ using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CircuitLens.Patching.Metrics;
 
-public sealed class LogitDiffToMaxMetric : PatchingMetric
+public sealed class LogitDiffToMaxMetric : AnswerVersusOpponentMetric
 {
     public const string MetricName = "logit-diff-to-max";
 
-    /// <summary>Per pair: the answer token id.</summary>
-    public int[] AnswerIds { get; }
+    public override int[] AnswerIds { get; }
     /// <summary>Per pair: the candidates other than the answer (what the answer is compared with).</summary>
     public IReadOnlyList<int[]> Others { get; }
 
@@ -37,49 +36,15 @@ public sealed class LogitDiffToMaxMetric : PatchingMetric
     public override string Name => MetricName;
     public override string Description => "logit(answer) - max logit over the other candidates at the last position";
 
-    public override void Evaluate(Gpt2Weights weights, ReadOnlySpan<int> pairs, ReadOnlySpan<float> rows, Span<float> values)
+    private protected override float OpponentLogit(ReadOnlySpan<float> logits, int pair)
     {
-        int C = weights.Config.DModel, n = pairs.Length;
-        var normalized = new float[n * C];
-        FinalLayerNorm.Forward(weights, rows, normalized, n);
-        var wte = weights.Read(weights.TokenEmbedding);
-        for (int i = 0; i < n; i++)
-        {
-            var x = normalized.AsSpan(i * C, C);
-            int b = pairs[i];
-            values[i] = TensorPrimitives.Dot(x, wte.Slice(AnswerIds[b] * C, C)) - MaxOther(x, wte, C, b).Logit;
-        }
-    }
-
-    public override void Gradient(Gpt2Weights weights, ReadOnlySpan<int> pairs, ReadOnlySpan<float> rows, Span<float> gradients)
-    {
-        int C = weights.Config.DModel, n = pairs.Length;
-        var normalized = new float[n * C];
-        FinalLayerNorm.Forward(weights, rows, normalized, n);
-        var dNormalized = new float[n * C];
-        var wte = weights.Read(weights.TokenEmbedding);
-        for (int i = 0; i < n; i++)
-        {
-            int b = pairs[i];
-            int argmax = MaxOther(normalized.AsSpan(i * C, C), wte, C, b).Id;
-            TensorPrimitives.Subtract(wte.Slice(AnswerIds[b] * C, C), wte.Slice(argmax * C, C), dNormalized.AsSpan(i * C, C));
-        }
-        FinalLayerNorm.Backward(weights, rows, dNormalized, gradients, n);
-    }
-
-    public override void EvaluateLogits(ReadOnlySpan<int> pairs, ReadOnlySpan<float> logits, int vocabSize, Span<float> values)
-    {
-        for (int i = 0; i < pairs.Length; i++)
-        {
-            var row = logits.Slice(i * vocabSize, vocabSize);
-            float max = float.NegativeInfinity;
-            foreach (int c in Others[pairs[i]]) max = Math.Max(max, row[c]);
-            values[i] = row[AnswerIds[pairs[i]]] - max;
-        }
+        float max = float.NegativeInfinity;
+        foreach (int c in Others[pair]) max = Math.Max(max, logits[c]);
+        return max;
     }
 
     // the other candidate with the largest logit ln_f(x)·wte[c], and that logit
-    private (int Id, float Logit) MaxOther(ReadOnlySpan<float> normalized, ReadOnlySpan<float> wte, int C, int pair)
+    private protected override (int Id, float Logit) Opponent(ReadOnlySpan<float> normalized, ReadOnlySpan<float> wte, int C, int pair)
     {
         int best = -1; float max = float.NegativeInfinity;
         foreach (int c in Others[pair])
