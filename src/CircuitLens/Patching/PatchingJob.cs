@@ -28,6 +28,8 @@ public sealed class PatchingJobResult
 {
     public required IReadOnlyList<PatchingResult> Exact { get; init; }        // empty for Attribution
     public required IReadOnlyList<PatchingResult> Attribution { get; init; }  // empty for Exact/Plain
+    /// <summary>The results the maps show: exact when it ran, else attribution.</summary>
+    public IReadOnlyList<PatchingResult> Primary => Exact.Count > 0 ? Exact : Attribution;
     /// <summary>The metric on each clean and corrupted prompt, unpatched.</summary>
     public required float[] CleanMetric { get; init; }
     public required float[] CorruptMetric { get; init; }

@@ -38,7 +38,7 @@ public static class AcronymsExperiment
         var patching = ExperimentSteps.Patch(model, pairs, Sweeps, options, "acronyms", ct);
         files.AddRange(patching.Files);
         var job = patching.Job;
-        var headZ = (job.Exact.Count > 0 ? job.Exact : job.Attribution)[0];
+        var headZ = job.Primary[0];
         string method = job.Exact.Count > 0 ? options.Method.ToString().ToLowerInvariant() : "attribution";
 
         options.Log("[4/4] per-step maps and report");

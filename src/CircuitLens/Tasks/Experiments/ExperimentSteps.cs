@@ -122,7 +122,7 @@ public static class ExperimentSteps
             ["dataset"] = new JsonObject { ["n"] = options.N, ["seed"] = options.Seed, ["filter"] = FilterName(options), ["pairs_patched"] = pairs.Count },
             ["metric"] = job.Metric,
             ["method"] = options.Method.ToString().ToLowerInvariant(),
-            ["sweeps"] = new JsonArray((job.Exact.Count > 0 ? job.Exact : job.Attribution).Select(r => (JsonNode)JsonValue.Create(r.Sweep.Name)!).ToArray()),
+            ["sweeps"] = new JsonArray(job.Primary.Select(r => (JsonNode)JsonValue.Create(r.Sweep.Name)!).ToArray()),
             ["mean_clean_metric"] = job.CleanMetric.Average(),
             ["mean_corrupt_metric"] = job.CorruptMetric.Average(),
             ["timings_seconds"] = new JsonObject { ["exact"] = job.ExactTime.TotalSeconds, ["attribution"] = job.AttributionTime.TotalSeconds },

@@ -86,7 +86,7 @@ public static class PatchExperiment
         var excluded = CheckBaselines(job, pairs.Source, batch.Metric.Name, warnings);
         RunDirectory.RemovePreviousOutputs(outDir);   // a finished earlier run's files must not outlive it
         var files = new List<string>();
-        var primary = job.Exact.Count > 0 ? job.Exact : job.Attribution;
+        var primary = job.Primary;
         files.AddRange(PatchingOutputs.Write(outDir, primary));
         IReadOnlyList<SweepAgreement> agreement = [];
         if (job.Exact.Count > 0 && job.Attribution.Count > 0)

@@ -40,7 +40,7 @@ public static class GreaterThanExperiment
         var patching = ExperimentSteps.Patch(model, pairs, Sweeps, options, "greater-than", ct);
         files.AddRange(patching.Files);
         var job = patching.Job;
-        var results = job.Exact.Count > 0 ? job.Exact : job.Attribution;
+        var results = job.Primary;
         string method = job.Exact.Count > 0 ? options.Method.ToString().ToLowerInvariant() : "attribution";
         var headZ = results.First(r => r.Sweep == Sweep.HeadZ); var mlpOut = results.First(r => r.Sweep == Sweep.MlpOut);
         var tokenized = pairs.Tokenize(model, options.PrependBos);
