@@ -45,7 +45,8 @@ internal static class IoiCommand
             var (dir, options, hold) = Prepare(r, model, n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk);
             using var _ = hold;   // held until the run ends: a second `ioi --resume` of this directory fails instead of mixing
             Cli.Stderr.Info($"run directory: {dir}");
-            string report = RunInterruptedException.Wrap($"rerun with `circuitlens ioi --resume {Path.GetFullPath(dir)}` to continue", () => RunStages(dir, options, model, r, ct, !r.GetValue(noCircuit)));
+            var loaded = LoadModelOrDiscardNewRun(dir, hold, options, model, r, fresh: r.GetValue(resume) is null, ct);
+            string report = RunInterruptedException.Wrap($"rerun with `circuitlens ioi --resume {Path.GetFullPath(dir)}` to continue", () => RunStages(dir, options, loaded, ct, !r.GetValue(noCircuit)));
             Cli.Stderr.Info($"report: {report}");
             Console.Out.WriteLine(Path.GetFullPath(report));
             return ExitCodes.Ok;
@@ -103,7 +104,20 @@ internal static class IoiCommand
         return o;
     }
 
-    private static string RunStages(string dir, IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct, bool circuit)
+    // The model is loaded before any stage: a model that cannot be had (no network, a bad directory) must not leave
+    // a new run directory behind that holds nothing but its options.
+    private static Model.HookedTransformer LoadModelOrDiscardNewRun(string dir, RunLock hold, IoiRunOptions o, ModelOptions modelOptions, ParseResult r, bool fresh, CancellationToken ct)
+    {
+        try { return LoadModel(o, modelOptions, r, ct); }
+        catch when (fresh)
+        {
+            hold.Dispose();
+            Directory.Delete(dir, recursive: true);
+            throw;
+        }
+    }
+
+    private static string RunStages(string dir, IoiRunOptions o, Model.HookedTransformer model, CancellationToken ct, bool circuit)
     {
         var tables = new List<(string, string[], IReadOnlyList<string[]>)>();
         var info = new List<(string, string)> { ("dataset", $"{o.N} template pairs, seed {o.Seed}, pattern {o.Pattern}, corruption {o.Corruption}"), ("run directory", Path.GetFullPath(dir)) };
@@ -153,7 +167,6 @@ internal static class IoiCommand
         if (pairs.Count == 0) throw new CircuitLensException($"no pair passed the format filter (see {Path.Combine(dir, "format_rejects.jsonl")})");
 
         // 3. correctness filter
-        var model = LoadModel(o, modelOptions, r, ct);
         string keptPath = Path.Combine(dir, "kept.jsonl");
         if (o.Filter == "none") { Cli.Stderr.Info("[3/4] correctness filter: skipped (--filter none)"); }
         else if (File.Exists(keptPath))

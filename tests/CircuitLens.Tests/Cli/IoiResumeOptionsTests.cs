@@ -75,10 +75,24 @@ public sealed class IoiResumeOptionsTests : IDisposable
     [Fact]
     public void AHubIdIsSavedAsGiven()
     {
-        // gpt2 is not a local directory here: it stays a hub id (the run then fails offline, after saving its options)
-        var result = CliRunner.Run("ioi", "--model", "no-such-owner/no-such-model", "--offline", "--n", "12", "--filter", "none", "--sweep", "head-z", "--runs-dir", _dir);
-        Assert.Equal(1, result.Exit);
-        string run = Assert.Single(Directory.GetDirectories(_dir));
+        // a hub id served from a local hub cache (offline) stays a hub id in options.json, not a path
+        string cache = Path.Combine(_dir, "hub"), commit = new string('a', 40);
+        string snapshot = Path.Combine(cache, "models--no-such-owner--no-such-model", "snapshots", commit);
+        Directory.CreateDirectory(snapshot);
+        foreach (var file in new[] { "config.json", "model.safetensors" }) File.Copy(Path.Combine(CliFixture.Model, file), Path.Combine(snapshot, file));
+        Directory.CreateDirectory(Path.Combine(cache, "models--no-such-owner--no-such-model", "refs"));
+        File.WriteAllText(Path.Combine(cache, "models--no-such-owner--no-such-model", "refs", "main"), commit);
+        string runs = Path.Combine(_dir, "runs");
+        string? saved = Environment.GetEnvironmentVariable("HF_HUB_CACHE");
+        Environment.SetEnvironmentVariable("HF_HUB_CACHE", cache);
+        try
+        {
+            var result = CliRunner.Run("ioi", "--model", "no-such-owner/no-such-model", "--offline", "--n", "4", "--filter", "none", "--sweep", "head-z",
+                "--no-circuit", "--runs-dir", runs);
+            Assert.Equal(0, result.Exit);
+        }
+        finally { Environment.SetEnvironmentVariable("HF_HUB_CACHE", saved); }
+        string run = Assert.Single(Directory.GetDirectories(runs));
         Assert.Equal("no-such-owner/no-such-model", JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "options.json"))).RootElement.GetProperty("Model").GetString());
     }
 }

@@ -59,4 +59,17 @@ public sealed class NoNetworkTests : IDisposable
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed.TotalSeconds:F1} s (the old retries took 31 s)");
         Assert.Empty(result.Stdout);
     }
+
+    [Fact]
+    public void IoiWithAHubModelAndNoNetworkLeavesNoRunDirectory()
+    {
+        SetEnvironment("HF_ENDPOINT", UnresolvableEndpoint);
+        SetEnvironment("HF_HUB_CACHE", _cache.Path);
+        SetEnvironment("HF_HUB_OFFLINE", null);
+        using var runs = new TempDir();
+        var result = CliRunner.Run("ioi", "--model", "gpt2", "--n", "4", "--runs-dir", runs.Path);
+
+        CliRunner.AssertUserError(result, "cannot reach", "--model DIR", "--offline");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(runs.Path));   // no half-made run directory to trip over
+    }
 }
