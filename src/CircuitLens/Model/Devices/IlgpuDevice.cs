@@ -10,7 +10,7 @@ namespace CircuitLens.Model.Devices;
 
 internal enum GemmKernel { CuBlas, Tiled, RowCol }
 
-internal sealed class IlgpuDevice : IDisposable
+internal sealed partial class IlgpuDevice : IDisposable
 {
     private readonly Context _context;
     private readonly CuBlas? _cublas;

@@ -7,7 +7,7 @@ using ILGPU.Algorithms;
 
 namespace CircuitLens.Model.Devices;
 
-internal static class IlgpuKernels
+internal static partial class IlgpuKernels
 {
     // a is (M,K) with row stride lda; b is (K,N) with row stride ldb, or (N,K) when transB != 0;
     // c is (M,N) with row stride ldc: c = a·b (+ bias (N) when hasBias != 0). Each group computes one
