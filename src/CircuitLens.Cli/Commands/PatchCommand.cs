@@ -2,9 +2,11 @@
 // prompts with one component patched at a time, and writes raw and normalised maps, CSV, pictures,
 // run.json and report.html into --out (the library's PatchExperiment). Reads any pair file (each
 // file's metric: logit-diff, prob-diff, logit-diff-to-max). Interrupted runs resume from the last finished chunk.
-// --device runs the plain engine on a GPU; --shard I/N computes one slice of whole chunks (ShardedPatchStage).
+// --device runs the plain engine on a GPU; --shard I/N [--shard-by pairs|components] computes one slice
+// (the library's ShardedPatchExperiment).
 using System.CommandLine;
 using CircuitLens.Patching;
+using CircuitLens.Sharding;
 using CircuitLens.Tasks.Experiments;
 using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tasks.Runs;
@@ -30,12 +32,15 @@ internal static class PatchCommand
         device.AddTo(command);
         var shard = new Option<string?>("--shard") { Description = "I/N: compute only shard I (0-based) of N, a slice of whole chunks, into a partial run directory; join them with `circuitlens merge`." };
         command.Options.Add(shard);
+        var shardBy = new Option<string>("--shard-by") { Description = "What --shard slices: pairs (whole chunks, every component) or components (every pair, a zig-zag slice of the layers).", DefaultValueFactory = _ => "pairs" };
+        shardBy.AcceptOnlyFromAmong("pairs", "components");
+        command.Options.Add(shardBy);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
             var sweeps = Sweep.Parse(r.GetValue(sweep)!);
             if (r.GetValue(chunk) < 1) throw new CircuitLensException("--chunk-size must be at least 1");
             string pairsPath = r.GetValue(pairs)!;
-            var shardSpec = r.GetValue(shard) is { } spec ? CircuitLens.Sharding.ShardSpec.Parse(spec) : (CircuitLens.Sharding.ShardSpec?)null;
+            var shardSpec = r.GetValue(shard) is { } spec ? ShardSpec.Parse(spec) : (ShardSpec?)null;
             var methodKind = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true);
             if (device.Kind(r) != CircuitLens.Model.Devices.DeviceKind.Cpu && methodKind != PatchingMethod.Plain)
                 throw new CircuitLensException($"--device {r.GetValue(device.Device)} runs the plain engine (--method plain); the fast exact engine and attribution run on the cpu device");
@@ -52,7 +57,13 @@ internal static class PatchCommand
             using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails here instead of mixing rows
             RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>
             {
-                if (shardSpec is { } sh) ShardedPatchStage.Run(m, r.GetValue(model.Model)!, rows, model.PrependBos(r), outDir, stageOptions, sh, ct);
+                if (shardSpec is { } sh)
+                {
+                    var request = new ShardRequest(sh, ShardByNames.Parse(r.GetValue(shardBy)!), r.GetValue(model.Model)!);
+                    var done = ProgressDisplay.Run($"patching shard {sh}", progress => ShardedPatchExperiment.Run(m, rows, model.PrependBos(r), outDir, "", stageOptions, request, null, progress, ct));
+                    foreach (var warning in done.Patching?.Warnings ?? []) Console.Error.WriteLine($"warning: {warning}");
+                    foreach (var note in done.Notes) Cli.Stderr.Info(note);
+                }
                 else PatchStage.Run(m, rows, model.PrependBos(r), outDir, stageOptions, ct);
                 return true;
             });

@@ -1,6 +1,8 @@
-// `--shard I/N`: which slice of a run's pairs one machine computes. Shards are made of whole chunks
+// `--shard I/N`: which slice of a run one machine computes. By pairs, shards are made of whole chunks
 // (the patching job's unit), so every chunk is batched and padded exactly as in the unsharded run and
-// the merged numbers are bit-identical to it.
+// the merged numbers are bit-identical to it. By components, shards are sets of whole layers dealt out
+// back and forth (0,1,…,N−1,N−1,…,0,0,1,…): a patched run at layer l recomputes the L − l layers after
+// it, so dealing in a zig-zag gives every shard about the same sum of suffix lengths.
 namespace CircuitLens.Sharding;
 
 public readonly record struct ShardSpec(int Index, int Count)
@@ -28,5 +30,20 @@ public readonly record struct ShardSpec(int Index, int Count)
         int first = (int)((long)Index * chunks / Count), end = (int)((long)(Index + 1) * chunks / Count);
         int start = first * chunkSize;
         return (start, Math.Min(end * chunkSize, pairs) - start);
+    }
+
+    /// <summary>The layers of <paramref name="layers"/> (in order) this shard patches with --shard-by components: layer i goes to
+    /// shard i mod N on even rounds (i / N) and to N − 1 − i mod N on odd ones.</summary>
+    public IReadOnlyList<int> LayerSlice(IReadOnlyList<int> layers)
+    {
+        if (Count > layers.Count)
+            throw new CircuitLensException($"--shard {this} --shard-by components: {Count} shards for only {layers.Count} layer(s); use at most {layers.Count} shards or --shard-by pairs");
+        var mine = new List<int>();
+        for (int i = 0; i < layers.Count; i++)
+        {
+            int round = i / Count, seat = i % Count;
+            if ((round % 2 == 0 ? seat : Count - 1 - seat) == Index) mine.Add(layers[i]);
+        }
+        return mine;
     }
 }
