@@ -35,12 +35,15 @@ internal static class PatchCommand
         var shardBy = new Option<string>("--shard-by") { Description = "What --shard slices: pairs (whole chunks, every component) or components (every pair, a zig-zag slice of the layers).", DefaultValueFactory = _ => "pairs" };
         shardBy.AcceptOnlyFromAmong("pairs", "components");
         command.Options.Add(shardBy);
+        var memory = new MemoryOptions();
+        memory.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
             var sweeps = Sweep.Parse(r.GetValue(sweep)!);
             if (r.GetValue(chunk) < 1) throw new CircuitLensException("--chunk-size must be at least 1");
             string pairsPath = r.GetValue(pairs)!;
             var shardSpec = r.GetValue(shard) is { } spec ? ShardSpec.Parse(spec) : (ShardSpec?)null;
+            long? budget = memory.Budget(r);
             var methodKind = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true);
             if (device.Kind(r) != CircuitLens.Model.Devices.DeviceKind.Cpu && methodKind != PatchingMethod.Plain)
                 throw new CircuitLensException($"--device {r.GetValue(device.Device)} runs the plain engine (--method plain); the fast exact engine and attribution run on the cpu device");
@@ -54,6 +57,8 @@ internal static class PatchCommand
                 Sweeps = sweeps, Method = methodKind, ChunkSize = r.GetValue(chunk),
                 Plots = !r.GetValue(noPlots),
             };
+            (stageOptions, var plan) = PatchMemory.Apply(m, rows, model.PrependBos(r), stageOptions, device.Kind(r), budget);
+            Cli.Stderr.Info(plan.Summary);
             using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails here instead of mixing rows
             RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>
             {

@@ -28,6 +28,8 @@ public sealed record PatchExperimentOptions
     public string Title { get; init; } = "activation patching";
     public IReadOnlyList<(string Heading, string[] Header, IReadOnlyList<string[]> Rows)> ExtraTables { get; init; } = [];
     public IReadOnlyList<(string Key, string Value)> ExtraInfo { get; init; } = [];
+    /// <summary>The fast exact engine's settings (rows per batched run: PatchingMemoryPlan chooses them for a memory budget).</summary>
+    public FastPatchingOptions Fast { get; init; } = new();
 }
 
 /// <summary>The job's results, the files written, exact-vs-attribution agreement, notes (progress facts) and warnings for the caller to print,
@@ -55,7 +57,7 @@ public static class PatchExperiment
         string checkpoint = Path.Combine(outDir, ".checkpoint");
         var job = PatchingJob.Run(model, batch, new PatchingJobOptions
         {
-            Sweeps = options.Sweeps, Method = options.Method, ChunkSize = options.ChunkSize, CheckpointDir = checkpoint, Fingerprint = fingerprint,
+            Sweeps = options.Sweeps, Method = options.Method, ChunkSize = options.ChunkSize, CheckpointDir = checkpoint, Fingerprint = fingerprint, Fast = options.Fast,
         }, progress, ct);
         var notes = new List<string>();
         if (job.ResumedChunks > 0) notes.Add($"resumed {job.ResumedChunks} finished chunk(s) from {checkpoint}");
