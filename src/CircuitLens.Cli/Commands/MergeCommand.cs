@@ -1,9 +1,11 @@
 // `circuitlens merge OUT DIR...`: joins the partial run directories of `--shard I/N` into OUT (the
-// library's ShardedRunMerge): `patch` shards become the files of an unsharded `patch` run. Refuses shards
+// library's ShardedRunMerge, PathPatchShards): `patch` and `path-patch` shards become the files of an
+// unsharded run. Refuses shards
 // of different runs (model hash, dataset hash, options, shard-by), a missing or duplicated shard, and a
 // model that is not the one they used. The CLI only parses and prints.
 using System.CommandLine;
 using System.Diagnostics;
+using CircuitLens.Tasks.Circuits;
 using CircuitLens.Tasks.Experiments;
 using CircuitLens.Tasks.Runs;
 
@@ -25,6 +27,13 @@ internal static class MergeCommand
             var clock = Stopwatch.StartNew();
             string outDir = r.GetValue(output)!;
             var set = ShardedRunMerge.Check(r.GetValue(shards)!, outDir);
+            if (set.Kind == PathPatchShards.Kind)
+            {
+                var joined = PathPatchShards.Merge(set, outDir, !r.GetValue(noPlots));
+                Cli.Stderr.Info($"merged {set.Dirs.Count} path-patch shards ({joined.BatchSize} pairs) into {outDir}");
+                Console.Out.WriteLine(Path.GetFullPath(outDir));
+                return ExitCodes.Ok;
+            }
             string source = r.GetValue(model) ?? set.First.ModelSource ?? throw new CircuitLensException("shard.json names no model; pass --model");
             var m = ModelOptions.Load(source, r.GetValue(offline), ct);
             var merged = ShardedRunMerge.Join(m, set, source);

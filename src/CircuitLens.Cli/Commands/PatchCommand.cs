@@ -6,7 +6,6 @@
 // (the library's ShardedPatchExperiment).
 using System.CommandLine;
 using CircuitLens.Patching;
-using CircuitLens.Sharding;
 using CircuitLens.Tasks.Experiments;
 using CircuitLens.Tasks.Pairs;
 using CircuitLens.Tasks.Runs;
@@ -30,11 +29,8 @@ internal static class PatchCommand
         model.AddTo(command);
         var device = new DeviceOptions();
         device.AddTo(command);
-        var shard = new Option<string?>("--shard") { Description = "I/N: compute only shard I (0-based) of N, a slice of whole chunks, into a partial run directory; join them with `circuitlens merge`." };
-        command.Options.Add(shard);
-        var shardBy = new Option<string>("--shard-by") { Description = "What --shard slices: pairs (whole chunks, every component) or components (every pair, a zig-zag slice of the layers).", DefaultValueFactory = _ => "pairs" };
-        shardBy.AcceptOnlyFromAmong("pairs", "components");
-        command.Options.Add(shardBy);
+        var shards = new ShardOptions();
+        shards.AddTo(command);
         var memory = new MemoryOptions();
         memory.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
@@ -42,7 +38,7 @@ internal static class PatchCommand
             var sweeps = Sweep.Parse(r.GetValue(sweep)!);
             if (r.GetValue(chunk) < 1) throw new CircuitLensException("--chunk-size must be at least 1");
             string pairsPath = r.GetValue(pairs)!;
-            var shardSpec = r.GetValue(shard) is { } spec ? ShardSpec.Parse(spec) : (ShardSpec?)null;
+            var shardRequest = shards.Request(r, r.GetValue(model.Model)!);
             long? budget = memory.Budget(r);
             var methodKind = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true);
             if (device.Kind(r) != CircuitLens.Model.Devices.DeviceKind.Cpu && methodKind != PatchingMethod.Plain)
@@ -62,10 +58,9 @@ internal static class PatchCommand
             using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails here instead of mixing rows
             RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>
             {
-                if (shardSpec is { } sh)
+                if (shardRequest is { } request)
                 {
-                    var request = new ShardRequest(sh, ShardByNames.Parse(r.GetValue(shardBy)!), r.GetValue(model.Model)!);
-                    var done = ProgressDisplay.Run($"patching shard {sh}", progress => ShardedPatchExperiment.Run(m, rows, model.PrependBos(r), outDir, "", stageOptions, request, null, progress, ct));
+                    var done = ProgressDisplay.Run($"patching shard {request.Shard}", progress => ShardedPatchExperiment.Run(m, rows, model.PrependBos(r), outDir, "", stageOptions, request, null, progress, ct));
                     foreach (var warning in done.Patching?.Warnings ?? []) Console.Error.WriteLine($"warning: {warning}");
                     foreach (var note in done.Notes) Cli.Stderr.Info(note);
                 }

@@ -1,7 +1,10 @@
 // `circuitlens path-patch`: path patching of every sender head into the logits or into receiver heads'
 // q/k/v inputs; writes path-patch.npy [batch, layer, head], its normalised forms, maps and path-patch.json.
+// --chunk-size / --max-memory batch the pairs; --shard I/N [--shard-by pairs|components] computes one slice
+// for `merge` (the library's PathPatchShards).
 using System.CommandLine;
 using CircuitLens.Patching;
+using CircuitLens.Tasks.Experiments;
 using CircuitLens.Tasks.Circuits;
 
 namespace CircuitLens.Cli.Commands;
@@ -20,17 +23,34 @@ internal static class PathPatchCommand
         var command = new Command("path-patch", "Path patching (IOI paper): each sender head's effect on the logits or on receiver heads' q/k/v, through direct paths only.")
             { pairs, receivers, source, output, plain, noPlots };
         model.AddTo(command);
+        var chunk = new Option<int?>("--chunk-size") { Description = "Pairs per batch (the unit a shard by pairs takes whole). Default: every pair in one batch, or what --max-memory allows." };
+        command.Options.Add(chunk);
+        var memory = new MemoryOptions();
+        memory.AddTo(command);
+        var shards = new ShardOptions();
+        shards.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
+            if (r.GetValue(chunk) is < 1) throw new CircuitLensException("--chunk-size must be at least 1");
+            long? budget = memory.Budget(r);
+            var shardRequest = shards.Request(r, r.GetValue(model.Model)!);
             var m = model.Load(r, ct);
             string outDir = r.GetValue(output)!;
             var options = new PathPatchOptions
             {
                 PairsPath = r.GetValue(pairs)!, Receivers = r.GetValue(receivers)!, SourcePath = r.GetValue(source),
-                PrependBos = model.PrependBos(r), Plain = r.GetValue(plain), Plots = !r.GetValue(noPlots),
+                PrependBos = model.PrependBos(r), Plain = r.GetValue(plain), Plots = !r.GetValue(noPlots), ChunkSize = r.GetValue(chunk),
             };
-            ProgressDisplay.Run("path patching", progress => PathPatchTask.Run(m, options, outDir,
-                new SyncProgress<PatchingProgress>(p => progress.Report(new JobProgress((double)p.Done / Math.Max(1, p.Total), $"{p.Done}/{p.Total} senders"))), ct));
+            (options, var plan) = PathPatchTask.PlanMemory(m, options, budget);
+            Cli.Stderr.Info(plan.Summary);
+            IProgress<PatchingProgress> Senders(IProgress<JobProgress> progress) =>
+                new SyncProgress<PatchingProgress>(p => progress.Report(new JobProgress((double)p.Done / Math.Max(1, p.Total), $"{p.Done}/{p.Total} senders")));
+            if (shardRequest is { } request)
+            {
+                var done = ProgressDisplay.Run($"path patching shard {request.Shard}", progress => PathPatchShards.Run(m, options, outDir, request, Senders(progress), ct));
+                foreach (var note in done.Notes) Cli.Stderr.Info(note);
+            }
+            else ProgressDisplay.Run("path patching", progress => PathPatchTask.Run(m, options, outDir, Senders(progress), ct));
             Console.Out.WriteLine(Path.GetFullPath(outDir));
             return ExitCodes.Ok;
         })));

@@ -8,7 +8,8 @@
 //               clean ones, so step 1 is per-position: only the MLPs on the rows the sender changed
 //               (the last position for the logits; positions from the first differing token for head
 //               receivers) are recomputed, all senders of a layer stacked into large GEMMs.
-// Senders at or above the earliest receiver's layer have no path: NaN. The metric is the batch's
+// Senders at or above the earliest receiver's layer have no path: NaN; so are senders outside
+// `senderLayers` when a caller (a shard by components) asks for some layers only. The metric is the batch's
 // (logit-diff, prob-diff, logit-diff-to-max), read from final-residual rows or logits.
 using CircuitLens.Hooks;
 using CircuitLens.Model;
@@ -26,7 +27,7 @@ public static class PathPatching
 
     /// <summary>The reference engine: per sender one (logits) or two (head receivers) hooked forward passes of the batch.</summary>
     public static PathPatchingResult RunPlain(HookedTransformer model, PatchingBatch data, PathReceivers receivers,
-        IProgress<PatchingProgress>? progress = null, CancellationToken ct = default)
+        IProgress<PatchingProgress>? progress = null, CancellationToken ct = default, IReadOnlyList<int>? senderLayers = null)
     {
         var cfg = model.Config;
         int B = data.Count, L = cfg.NLayers, H = cfg.NHeads;
@@ -39,8 +40,9 @@ public static class PathPatching
 
         int earliest = receivers.EarliestLayer(L);
         var patched = NaNs(B, L, H);
-        long done = 0, total = (long)earliest * H;
-        for (int l = 0; l < earliest; l++)
+        var layers = SenderLayers(earliest, senderLayers);
+        long done = 0, total = (long)layers.Count * H;
+        foreach (int l in layers)
             for (int h = 0; h < H; h++)
             {
                 ct.ThrowIfCancellationRequested();
@@ -93,7 +95,7 @@ public static class PathPatching
 
     /// <summary>The fast engine (same numbers as <see cref="RunPlain"/>, tested).</summary>
     public static PathPatchingResult Run(HookedTransformer model, PatchingBatch data, PathReceivers receivers,
-        IProgress<PatchingProgress>? progress = null, CancellationToken ct = default, int maxRowsPerRun = 2048)
+        IProgress<PatchingProgress>? progress = null, CancellationToken ct = default, int maxRowsPerRun = 2048, IReadOnlyList<int>? senderLayers = null)
     {
         var cfg = model.Config;
         int B = data.Count, L = cfg.NLayers, H = cfg.NHeads, T = data.SeqLen;
@@ -117,9 +119,10 @@ public static class PathPatching
         int earliest = receivers.EarliestLayer(L);
         var patched = NaNs(B, L, H);
         var rows = new RowRunner(model.Weights);
-        long done = 0, total = (long)earliest * H;
+        var layers = SenderLayers(earliest, senderLayers);
+        long done = 0, total = (long)layers.Count * H;
         int headsPerRun = Math.Clamp(maxRowsPerRun / Math.Max(1, rowsPerHead), 1, H);
-        for (int l = 0; l < earliest; l++)
+        foreach (int l in layers)
             for (int h0 = 0; h0 < H; h0 += headsPerRun)
             {
                 ct.ThrowIfCancellationRequested();
@@ -171,6 +174,10 @@ public static class PathPatching
         var run = model.Run(data.Clean, new ForwardOptions { StartAtLayer = first, StartResidual = clean[HookPoint.ResidPre, first], Logits = LogitsMode.None }, hooks);
         return metric.FromFinalResidual(model.Weights, run.Residual);
     }
+
+    /// <summary>The sender layers that reach the receivers (below <paramref name="earliest"/>), or those of them asked for.</summary>
+    public static IReadOnlyList<int> SenderLayers(int earliest, IReadOnlyList<int>? only = null) =>
+        Enumerable.Range(0, earliest).Where(l => only is null || only.Contains(l)).ToList();
 
     private static Func<string, bool> Points(int nLayers, params HookPoint[] points) =>
         name => HookNames.TryParse(name, nLayers, out var p, out _) && HookNames.IsLayerPoint(p) && points.Contains(p);

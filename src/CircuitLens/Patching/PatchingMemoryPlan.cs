@@ -48,23 +48,42 @@ public sealed record PatchingMemoryPlan(long BudgetBytes, string BudgetSource, i
 
     public static PatchingMemoryPlan For(MemoryPlanRequest request)
     {
-        var cfg = request.Config;
         if (request.PairLengths.Count == 0) throw new CircuitLensException("no pairs to plan for");
+        int T = request.PairLengths.Max();
+        return Search(request, ResultBytesFor(request, T), (chunk, rows) => ChunkBytesFor(request, chunk, rows, T));
+    }
+
+    /// <summary>The plan of path patching (`path-patch`): its chunks of pairs, and the fast engine's rows per run (senders stacked);
+    /// <paramref name="request"/>'s sweeps and method are not used.</summary>
+    public static PatchingMemoryPlan ForPathPatching(MemoryPlanRequest request)
+    {
+        if (request.PairLengths.Count == 0) throw new CircuitLensException("no pairs to plan for");
+        var c = request.Config;
+        long T = request.PairLengths.Max(), B = request.PairLengths.Count;
+        // the clean cache (resid_pre, resid_mid, attn_out, z), the corrupted z, two cached forward passes, and the stacked rows
+        // of the senders' step-1 runs (residual, LayerNorm, MLP hidden twice, outputs); results [batch, layer, head] and their normalised copies
+        long Chunk(int chunk, int rows) => 4 * (5L * c.NLayers * chunk * T * c.DModel + 2 * ForwardFloats(c, chunk, T) + (long)rows * (6L * c.DModel + 2L * c.DMlp));
+        return Search(request, 4 * 3 * B * c.NLayers * c.NHeads, Chunk);
+    }
+
+    // the largest chunk (at most the one asked for), then the most rows per run, whose estimated peak fits the budget
+    private static PatchingMemoryPlan Search(MemoryPlanRequest request, long results, Func<int, int, long> chunkBytes)
+    {
+        var cfg = request.Config;
         if (request.MaxChunkSize < 1) throw new CircuitLensException("chunk size must be at least 1");
         var (budget, source) = request.BudgetBytes is { } b ? (b, "--max-memory") : DefaultBudget(request.Device);
         long weights = WeightBytesFor(cfg, request.Device);
         if (weights > budget)
             throw new CircuitLensException($"the model's weights alone need {ByteSize.Format(weights)} ({ParameterCount(cfg) / 1e6:0.#} M parameters{(request.Device == DeviceKind.Cpu ? ", kept raw and packed for the GEMM" : "")}), more than the memory budget of {ByteSize.Format(budget)} ({source})");
         int T = request.PairLengths.Max();
-        long results = ResultBytesFor(request, T);
         int chunk = Math.Min(request.MaxChunkSize, request.PairLengths.Count);
         int rows = Math.Max(T, request.MaxRowsPerRun);   // a run holds at least one pair's rows
-        long Peak(int c, int r) => weights + results + ChunkBytesFor(request, c, r, T);
+        long Peak(int c, int r) => weights + results + chunkBytes(c, r);
         while (Peak(chunk, rows) > budget && chunk > 1) chunk = Math.Max(1, chunk / 2);
         while (Peak(chunk, rows) > budget && rows > T) rows = Math.Max(T, rows / 2);
         if (Peak(chunk, rows) > budget)
             throw new CircuitLensException($"even one pair at a time needs about {ByteSize.Format(Peak(chunk, rows))} (weights {ByteSize.Format(weights)}, results {ByteSize.Format(results)}), more than the memory budget of {ByteSize.Format(budget)} ({source}); raise --max-memory, patch fewer sweeps or layers, or shard the run");
-        return new PatchingMemoryPlan(budget, source, chunk, rows, chunk, weights, ChunkBytesFor(request, chunk, rows, T), results);
+        return new PatchingMemoryPlan(budget, source, chunk, rows, chunk, weights, chunkBytes(chunk, rows), results);
     }
 
     /// <summary>The device's default budget and where it comes from.</summary>

@@ -19,6 +19,8 @@ public sealed record ShardSet(IReadOnlyList<string> Dirs, IReadOnlyList<ShardMan
     public JsonObject Run => First.Run;
     /// <summary>The experiment the shards belong to ("greater-than", ...), or null for `patch` shards.</summary>
     public string? Experiment => Run["experiment"]?["task"]?.GetValue<string>();
+    /// <summary>"patch" for activation patching (`patch` and experiments), else what the shards ran (e.g. "path-patch").</summary>
+    public string Kind => Run["kind"]?.GetValue<string>() ?? "patch";
 }
 
 /// <summary>The unsharded run, joined: its pairs, the patching options it ran with and its job's results.</summary>
