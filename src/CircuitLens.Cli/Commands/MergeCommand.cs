@@ -1,6 +1,7 @@
 // `circuitlens merge OUT DIR...`: joins the partial run directories of `--shard I/N` into OUT (the
 // library's ShardedRunMerge, PathPatchShards): `patch` and `path-patch` shards become the files of an
-// unsharded run. Refuses shards
+// unsharded run; an experiment's shards are merged and the experiment finished from them (figures,
+// analyses, report.html: ShardedExperiment.Finish). Refuses shards
 // of different runs (model hash, dataset hash, options, shard-by), a missing or duplicated shard, and a
 // model that is not the one they used. The CLI only parses and prints.
 using System.CommandLine;
@@ -39,6 +40,14 @@ internal static class MergeCommand
             var merged = ShardedRunMerge.Join(m, set, source);
             Directory.CreateDirectory(outDir);
             using var hold = RunLock.Acquire(outDir);   // as `patch`: a second writer into the same directory fails instead of mixing files
+            if (set.Experiment is { } task)
+            {
+                Cli.Stderr.Info($"merged {set.Dirs.Count} {task} shards ({merged.Pairs.Count} pairs); finishing the experiment in {outDir}");
+                string report = ProgressDisplay.Run(task, progress => ShardedExperiment.Finish(m, set, merged, outDir, Cli.Stderr.Info, progress, ct));
+                Cli.Stderr.Info($"report: {report}");
+                Console.Out.WriteLine(Path.GetFullPath(report));
+                return ExitCodes.Ok;
+            }
             var result = ShardedRunMerge.WritePatch(m, merged, outDir, !r.GetValue(noPlots), clock.Elapsed);
             foreach (var warning in result.Warnings) Console.Error.WriteLine($"warning: {warning}");
             foreach (var note in result.Notes) Cli.Stderr.Info(note);

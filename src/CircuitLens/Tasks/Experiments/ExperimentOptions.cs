@@ -25,4 +25,10 @@ public sealed record ExperimentOptions
     public Action<string> Log { get; init; } = _ => { };
     /// <summary>Progress of the long steps (patching).</summary>
     public IProgress<JobProgress>? Progress { get; init; }
+    /// <summary>The patching stage's memory budget in bytes (PatchingMemoryPlan); null = the default budget.</summary>
+    public long? MaxMemoryBytes { get; init; }
+    /// <summary>Compute only this shard's slice of the patching stage and end there (run through ShardedExperiment.RunShard).</summary>
+    public ExperimentShard? Shard { get; init; }
+    /// <summary>The patching stage's results, merged from shards: the stage writes them instead of patching (ShardedExperiment.Finish).</summary>
+    public MergedPatching? MergedPatching { get; init; }
 }

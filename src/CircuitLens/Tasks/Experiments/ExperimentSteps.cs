@@ -56,13 +56,25 @@ public static class ExperimentSteps
     public const string OtherRowOfGroupWrong = "another_row_of_the_group_wrong";
     private const string GroupRuleDescription = "right here, but wrong at another row of the same group (an acronym's other letters)";
 
-    /// <summary>The patching stage (core's PatchExperiment) into &lt;run&gt;/patching/: the sweeps' arrays, their maps, its own report and run.json.</summary>
+    /// <summary>The patching stage (core's PatchExperiment) into &lt;run&gt;/patching/: the sweeps' arrays, their maps, its own report and run.json.
+    /// Its chunks follow the memory plan; a shard (<see cref="ExperimentOptions.Shard"/>) computes its slice and ends the experiment here;
+    /// a merged run (<see cref="ExperimentOptions.MergedPatching"/>) writes the shards' joined results instead of patching.</summary>
     public static PatchExperimentResult Patch(HookedTransformer model, PairSet pairs, IReadOnlyList<Sweep> sweeps, ExperimentOptions options, string task, CancellationToken ct = default)
     {
-        var result = PatchExperiment.Run(model, pairs, options.PrependBos, Path.Combine(options.OutDir, "patching"), new PatchExperimentOptions
+        var stage = new PatchExperimentOptions
         {
             Sweeps = sweeps, Method = options.Method, ChunkSize = options.ChunkSize, MarkIoiHeads = false, Title = $"{task} · activation patching",
-        }, options.Progress, ct);
+        };
+        string dir = Path.Combine(options.OutDir, "patching");
+        if (options.MergedPatching is { } merged)
+        {
+            ShardedExperiment.CheckSameDataset(pairs, merged);
+            return PatchExperiment.WriteOutputs(model, pairs, options.PrependBos, dir, merged.Options with { MarkIoiHeads = false, Title = stage.Title }, merged.Job, TimeSpan.Zero);
+        }
+        (stage, var plan) = PatchMemory.Apply(model, pairs, options.PrependBos, stage, Model.Devices.DeviceKind.Cpu, options.MaxMemoryBytes);
+        options.Log(plan.Summary);
+        if (options.Shard is { } shard) ShardedExperiment.FinishShard(model, pairs, options, stage, shard, options.Progress, ct);
+        var result = PatchExperiment.Run(model, pairs, options.PrependBos, dir, stage, options.Progress, ct);
         foreach (var note in result.Notes) options.Log(note);
         return result;
     }
