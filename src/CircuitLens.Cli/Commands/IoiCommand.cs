@@ -2,8 +2,12 @@
 // by the model's correctness, patches every component, and writes maps and report.html into
 // runs/ioi-<timestamp>/. Each stage saves its artefact before the next starts, so `--resume DIR`
 // continues an interrupted run (patching itself resumes by chunk) with the options saved in DIR.
+// `--shard I/N --out DIR` runs the stages up to patching and computes only the patching stage's slice
+// (into DIR/patching, the library's ShardedPatchExperiment; the circuit analysis is left to the merge);
+// `merge OUT DIR...` joins the shards and runs the stages again into OUT with the merged results (FinishMerged).
 using System.CommandLine;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Experiments;
 using CircuitLens.Tasks.Filtering;
@@ -35,18 +39,40 @@ internal static class IoiCommand
         var resume = new Option<string?>("--resume") { Description = "Continue an interrupted run in this directory (its saved options are used)." };
         var chunk = new Option<int>("--chunk-size") { Description = "Pairs per patching chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var noCircuit = new Option<bool>("--no-circuit") { Description = "Skip the circuit analysis (detectors, path patching, head classes, circuit check → circuit/)." };
+        var memory = new MemoryOptions();
+        var shards = new ShardOptions();
+        var shardOut = new Option<string?>("--out", "-o") { Description = "With --shard: the shard's directory (instead of a new directory under --runs-dir)." }.OutputDirectory();
         var command = new Command("ioi", "The IOI experiment end to end: generate → filter by format → filter by model → cache & patch → heatmaps and report.html.")
         {
             n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk, noCircuit,
         };
         model.AddTo(command);
+        memory.AddTo(command);
+        shards.AddTo(command);
+        command.Options.Add(shardOut);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
+            long? budget = memory.Budget(r);
+            if (shards.Request(r, r.GetValue(model.Model)!) is { } shard)
+            {
+                if (r.GetValue(resume) is not null) throw new CircuitLensException("--shard and --resume do not go together (rerun the shard's command to continue it)");
+                string shardDir = r.GetValue(shardOut) ?? throw new CircuitLensException("--shard needs --out DIR (the shard's directory, one per shard)");
+                var o = NewOptions(r, model, n, seed, pattern, corruption, sweep, method, filter, chunk);
+                Directory.CreateDirectory(shardDir);
+                using var shardHold = RunLock.Acquire(shardDir);
+                var m = LoadModel(o, model, r, ct);
+                var identity = new JsonObject { ["task"] = "ioi", ["circuit"] = !r.GetValue(noCircuit), ["max_memory_bytes"] = budget, ["options"] = JsonSerializer.SerializeToNode(o) };
+                RunInterruptedException.Wrap($"{Path.GetFullPath(shardDir)} is unfinished: run the same command again to continue from its last finished chunk",
+                    () => RunStages(shardDir, o, m, ct, circuit: false, budget, new IoiShard(shard with { ModelSource = o.Model }, identity), merged: null));
+                Console.Out.WriteLine(Path.GetFullPath(shardDir));
+                return ExitCodes.Ok;
+            }
+            if (r.GetValue(shardOut) is not null) throw new CircuitLensException("--out is for --shard (an unsharded run gets a new directory under --runs-dir)");
             var (dir, options, hold) = Prepare(r, model, n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk);
             using var _ = hold;   // held until the run ends: a second `ioi --resume` of this directory fails instead of mixing
             Cli.Stderr.Info($"run directory: {dir}");
             var loaded = LoadModelOrDiscardNewRun(dir, hold, options, model, r, fresh: r.GetValue(resume) is null, ct);
-            string report = RunInterruptedException.Wrap($"rerun with `circuitlens ioi --resume {Path.GetFullPath(dir)}` to continue", () => RunStages(dir, options, loaded, ct, !r.GetValue(noCircuit)));
+            string report = RunInterruptedException.Wrap($"rerun with `circuitlens ioi --resume {Path.GetFullPath(dir)}` to continue", () => RunStages(dir, options, loaded, ct, !r.GetValue(noCircuit), budget, null, null));
             Cli.Stderr.Info($"report: {report}");
             Console.Out.WriteLine(Path.GetFullPath(report));
             return ExitCodes.Ok;
@@ -67,6 +93,16 @@ internal static class IoiCommand
             RunDirectory.RemoveTemporaryFiles(existing);   // writes the interrupted run left unfinished
             return (existing, saved, held);
         }
+        var options = NewOptions(r, model, n, seed, pattern, corruption, sweep, method, filter, chunk);
+        // created atomically: two runs started in the same second get two directories
+        var hold = RunDirectory.CreateNew(r.GetValue(runsDir)!, "ioi", DateTime.Now);
+        AtomicFile.WriteAllText(Path.Combine(hold.Directory, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
+        return (hold.Directory, options, hold);
+    }
+
+    private static IoiRunOptions NewOptions(ParseResult r, ModelOptions model, Option<int> n, Option<int> seed, Option<string> pattern,
+        Option<string> corruption, Option<string> sweep, Option<string> method, Option<string> filter, Option<int> chunk)
+    {
         string modelArg = r.GetValue(model.Model)!;
         // a local directory is saved as an absolute path, so `--resume` works from any working directory
         if (Directory.Exists(modelArg)) modelArg = Path.GetFullPath(modelArg);
@@ -74,11 +110,20 @@ internal static class IoiCommand
             r.GetValue(sweep)!, r.GetValue(method)!, r.GetValue(filter)!, model.PrependBos(r), r.GetValue(chunk));
         if (options.ChunkSize < 1) throw new CircuitLensException("--chunk-size must be at least 1");
         Sweep.Parse(options.Sweep);   // fail before any work
-        // created atomically: two runs started in the same second get two directories
-        var hold = RunDirectory.CreateNew(r.GetValue(runsDir)!, "ioi", DateTime.Now);
-        AtomicFile.WriteAllText(Path.Combine(hold.Directory, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
-        return (hold.Directory, options, hold);
+        return options;
     }
+
+    /// <summary>`merge` of `ioi --shard` directories: the stages run again into <paramref name="outDir"/> (a resumable ioi run directory)
+    /// with the merged patching results in place of patching; returns the report's path.</summary>
+    public static string FinishMerged(Model.HookedTransformer model, ShardSet set, MergedPatching merged, string outDir, CancellationToken ct)
+    {
+        var identity = set.Run["experiment"]!;
+        var o = identity["options"].Deserialize<IoiRunOptions>() ?? throw new CircuitLensException($"{set.Dirs[0]}: shard.json holds no ioi options");
+        AtomicFile.WriteAllText(Path.Combine(outDir, "options.json"), JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = true }));
+        return RunStages(outDir, o, model, ct, identity["circuit"]?.GetValue<bool>() ?? true, identity["max_memory_bytes"]?.GetValue<long>(), null, merged);
+    }
+
+    private sealed record IoiShard(ShardRequest Request, JsonObject Identity);
 
     // A run's saved options, checked as strictly as the command line checks them.
     private static IoiRunOptions ReadSavedOptions(string path)
@@ -117,7 +162,8 @@ internal static class IoiCommand
         }
     }
 
-    private static string RunStages(string dir, IoiRunOptions o, Model.HookedTransformer model, CancellationToken ct, bool circuit)
+    private static string RunStages(string dir, IoiRunOptions o, Model.HookedTransformer model, CancellationToken ct, bool circuit, long? budget,
+        IoiShard? shard, MergedPatching? merged)
     {
         var tables = new List<(string, string[], IReadOnlyList<string[]>)>();
         var info = new List<(string, string)> { ("dataset", $"{o.N} template pairs, seed {o.Seed}, pattern {o.Pattern}, corruption {o.Corruption}"), ("run directory", Path.GetFullPath(dir)) };
@@ -198,11 +244,30 @@ internal static class IoiCommand
 
         // 4. cache and patch, pictures, report
         Cli.Stderr.Info($"[4/4] patching {pairs.Count} pairs: {o.Sweep} ({o.Method})");
-        PatchStage.Run(model, IoiJsonl.ToPairSet(pairs, o.Filter == "none" ? pairsPath : keptPath), o.PrependBos, dir, new PatchExperimentOptions
+        var pairSet = IoiJsonl.ToPairSet(pairs, o.Filter == "none" ? pairsPath : keptPath);
+        var stage = new PatchExperimentOptions
         {
             Sweeps = Sweep.Parse(o.Sweep), Method = Enum.Parse<PatchingMethod>(o.Method, ignoreCase: true), ChunkSize = o.ChunkSize,
             ExtraTables = tables, ExtraInfo = info,
-        }, ct);
+        };
+        if (merged is not null)
+        {
+            ShardedExperiment.CheckSameDataset(pairSet, merged);
+            var written = PatchExperiment.WriteOutputs(model, pairSet, o.PrependBos, dir, merged.Options with { ExtraTables = tables, ExtraInfo = info }, merged.Job, TimeSpan.Zero);
+            foreach (var warning in written.Warnings) Console.Error.WriteLine($"warning: {warning}");
+            return written.ReportPath;
+        }
+        (stage, var plan) = PatchMemory.Apply(model, pairSet, o.PrependBos, stage, Model.Devices.DeviceKind.Cpu, budget);
+        Cli.Stderr.Info(plan.Summary);
+        if (shard is not null)
+        {
+            // the pairs file is each shard's own copy: recorded relative to the shard directory, so the shards' fingerprints agree
+            var run = new JsonObject { ["experiment"] = shard.Identity.DeepClone(), ["pairs_source"] = Path.GetRelativePath(dir, pairSet.Source) };
+            var done = ProgressDisplay.Run($"patching shard {shard.Request.Shard}", progress => ShardedPatchExperiment.Run(model, pairSet, o.PrependBos, dir, "patching", stage, shard.Request, run, progress, ct));
+            foreach (var note in done.Notes) Cli.Stderr.Info(note);
+            return dir;
+        }
+        PatchStage.Run(model, pairSet, o.PrependBos, dir, stage, ct);
         return Path.Combine(dir, "report.html");
     }
 

@@ -43,7 +43,9 @@ internal static class MergeCommand
             if (set.Experiment is { } task)
             {
                 Cli.Stderr.Info($"merged {set.Dirs.Count} {task} shards ({merged.Pairs.Count} pairs); finishing the experiment in {outDir}");
-                string report = ProgressDisplay.Run(task, progress => ShardedExperiment.Finish(m, set, merged, outDir, Cli.Stderr.Info, progress, ct));
+                string report = task == "ioi"   // the ioi pipeline's stages live in IoiCommand
+                    ? IoiCommand.FinishMerged(m, set, merged, outDir, ct)
+                    : ProgressDisplay.Run(task, progress => ShardedExperiment.Finish(m, set, merged, outDir, Cli.Stderr.Info, progress, ct));
                 Cli.Stderr.Info($"report: {report}");
                 Console.Out.WriteLine(Path.GetFullPath(report));
                 return ExitCodes.Ok;

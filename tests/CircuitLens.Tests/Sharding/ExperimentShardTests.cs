@@ -1,5 +1,5 @@
-// Sharded experiments on the tiny fixture: `induction --shard I/N` (by pairs) and `greater-than --shard
-// I/N --shard-by components` each compute their slice of the patching stage, and `merge OUT DIR...`
+// Sharded experiments on the tiny fixture: `induction --shard I/N` and `ioi --shard I/N` (by pairs) and
+// `greater-than --shard I/N --shard-by components` each compute their slice of the patching stage, and `merge OUT DIR...`
 // finishes the experiment from the joined results: the same files as an unsharded run, with byte-identical
 // arrays, CSVs and pair files (patching maps, the task's own analyses). Merge refuses shards of the same
 // task run with another seed, and --shard needs --out.
@@ -21,7 +21,7 @@ public sealed class ExperimentShardTests : IDisposable
 
     private string Unsharded(string task, params string[] extra) => Path.GetDirectoryName(CliRunner.Ok(Args(task, [.. extra, "--runs-dir", S("runs")])).Stdout.Trim())!;
 
-    private static void AssertSameRun(string full, string merged)
+    private static void AssertSameRun(string full, string merged, string[]? runKeys = null)
     {
         static List<string> Files(string dir) => Directory.GetFiles(dir, "*", SearchOption.AllDirectories).Select(f => Path.GetRelativePath(dir, f)).Where(f => f != ".lock").Order().ToList();
         var files = Files(full);
@@ -32,7 +32,7 @@ public sealed class ExperimentShardTests : IDisposable
             Assert.True(File.ReadAllBytes(Path.Combine(full, f)).AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(merged, f))), $"{f} differs from the unsharded run");
         var a = JsonNode.Parse(File.ReadAllText(Path.Combine(full, "run.json")))!;
         var b = JsonNode.Parse(File.ReadAllText(Path.Combine(merged, "run.json")))!;
-        foreach (var key in new[] { "task", "dataset", "metric", "method", "sweeps", "mean_clean_metric", "mean_corrupt_metric", "results" })
+        foreach (var key in runKeys ?? ["task", "dataset", "metric", "method", "sweeps", "mean_clean_metric", "mean_corrupt_metric", "results"])
             Assert.Equal(a[key]?.ToJsonString(), b[key]?.ToJsonString());
     }
 
@@ -55,6 +55,19 @@ public sealed class ExperimentShardTests : IDisposable
         for (int i = 0; i < 3; i++) CliRunner.Ok(Args("greater-than", "--shard", $"{i}/3", "--shard-by", "components", "--out", S($"c{i}")));
         CliRunner.Ok("merge", S("merged"), S("c0"), S("c2"), S("c1"));
         AssertSameRun(full, S("merged"));
+    }
+
+    [Fact]
+    public void IoiShardsByPairsMergeIntoTheUnshardedRun()
+    {
+        string[] Ioi(params string[] extra) => ["ioi", "--model", CliFixture.Model, "--filter", "none", "--n", "6", "--chunk-size", "2", "--sweep", "head-z,resid-pre", "--no-circuit", .. extra];
+        string full = Path.GetDirectoryName(CliRunner.Ok(Ioi("--runs-dir", S("runs"))).Stdout.Trim())!;
+        for (int i = 0; i < 3; i++) CliRunner.Ok(Ioi("--shard", $"{i}/3", "--out", S($"i{i}")));
+        CliRunner.Ok("merge", S("merged"), S("i2"), S("i1"), S("i0"));
+        AssertSameRun(full, S("merged"), ["method", "sweeps", "chunk_size", "mean_clean_logit_diff", "files"]);
+        Assert.Equal(JsonNode.Parse(File.ReadAllText(Path.Combine(full, "run.json")))!["dataset"]!["sha256"]!.ToJsonString(),
+            JsonNode.Parse(File.ReadAllText(S("merged/run.json")))!["dataset"]!["sha256"]!.ToJsonString());
+        Assert.True(File.Exists(S("merged/options.json")));   // a resumable ioi run directory
     }
 
     [Fact]

@@ -83,7 +83,8 @@ public static class ShardedExperiment
         };
     }
 
-    internal static void CheckSameDataset(PairSet pairs, MergedPatching merged)
+    /// <summary>Refuses a dataset (regenerated and filtered again at the merge) that is not the one the shards patched.</summary>
+    public static void CheckSameDataset(PairSet pairs, MergedPatching merged)
     {
         if (PatchExperiment.DatasetHash(pairs) != PatchExperiment.DatasetHash(merged.Pairs))
             throw new CircuitLensException($"the experiment's dataset here ({pairs.Count} pairs after the filter) is not the one the shards patched ({merged.Pairs.Count} pairs): another model, build or options?");
