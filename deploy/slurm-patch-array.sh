@@ -24,6 +24,8 @@ SWEEP="${SWEEP:-heads-every}"
 CHUNK="${CHUNK:-25}"
 DEVICE="${DEVICE:-cpu}"
 METHOD="${METHOD:-exact}"
+SHARD_BY="${SHARD_BY:-pairs}"   # components: every pair, a slice of the layers per task
+MAX_MEMORY="${MAX_MEMORY:-16G}" # the same budget on every task, so they plan the same chunks
 [ "$DEVICE" = cpu ] || METHOD=plain
 CIRCUITLENS="${CIRCUITLENS:-circuitlens}"   # e.g. "dotnet /opt/circuitlens/CircuitLens.Cli.dll"
 
@@ -40,4 +42,4 @@ if [ "$I" = "${SLURM_ARRAY_TASK_MAX:-$((N - 1))}" ]; then
 fi
 
 srun $CIRCUITLENS patch --model "$MODEL" --pairs "$PAIRS" --sweep "$SWEEP" --method "$METHOD" --device "$DEVICE" \
-  --chunk-size "$CHUNK" --no-plots --shard "$I/$N" --out "$OUT/shards/$I"
+  --chunk-size "$CHUNK" --max-memory "$MAX_MEMORY" --no-plots --shard "$I/$N" --shard-by "$SHARD_BY" --out "$OUT/shards/$I"
