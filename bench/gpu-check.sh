@@ -15,3 +15,6 @@ dotnet test tests/CircuitLens.Tests -c Release --no-build --filter "FullyQualifi
 CIRCUITLENS_NO_CUBLAS=1 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 5 --device cuda 2>&1 | tee "$OUT/bench-forward-cuda-tiled.txt"
 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 2 2>&1 | tee "$OUT/bench-forward-cpu.txt"
 "${CLI[@]}" bench patch --pairs 100 --baseline-components 12 --device cuda 2>&1 | tee "$OUT/bench-patch-cuda.txt"
+# the memory plan against the device memory a plain sweep really holds on cuda (MemoryPlanTests), and the plan printed for gpt2-sized budgets
+dotnet test tests/CircuitLens.Tests -c Release --no-build --filter "FullyQualifiedName~MemoryPlanTests" \
+  --logger "console;verbosity=normal" 2>&1 | tee "$OUT/memory-plan-tests.txt"

@@ -78,9 +78,14 @@ public class MemoryPlanTests
     public void BadSizesAreUserErrors(string text) => Assert.Contains("is not a size", Assert.Throws<CircuitLensException>(() => ByteSize.Parse(text)).Message);
 
     [Fact]
-    public void ThePlainEngineOnIlgpuCpuHoldsLessDeviceMemoryThanPlanned()
+    public void ThePlainEngineOnIlgpuCpuHoldsLessDeviceMemoryThanPlanned() => DeviceMemoryStaysUnderThePlan(DeviceKind.IlgpuCpu);
+
+    [CudaFact]
+    public void ThePlainEngineOnCudaHoldsLessDeviceMemoryThanPlanned() => DeviceMemoryStaysUnderThePlan(DeviceKind.Cuda);
+
+    private static void DeviceMemoryStaysUnderThePlan(DeviceKind device)
     {
-        var model = DeviceModels.OnDevice(DeviceKind.IlgpuCpu);
+        var model = DeviceModels.OnDevice(device);
         var pairs = TinyGpt2.Pairs;
         var batch = new PatchingBatch(pairs.Select(p => p.CleanIds).ToList(), pairs.Select(p => p.CorruptIds).ToList(),
             pairs.Select(p => p.AnswerId).ToArray(), pairs.Select(p => p.WrongId).ToArray());
@@ -88,7 +93,7 @@ public class MemoryPlanTests
         var plan = PatchingMemoryPlan.For(new MemoryPlanRequest
         {
             Config = model.Config, PairLengths = pairs.Select(p => p.CleanIds.Length).ToArray(), Sweeps = sweeps,
-            Method = PatchingMethod.Plain, Device = DeviceKind.IlgpuCpu, BudgetBytes = 1 * GiB, MaxChunkSize = 4,
+            Method = PatchingMethod.Plain, Device = device, BudgetBytes = 1 * GiB, MaxChunkSize = 4,
         });
         PatchingJob.Run(model, batch, new PatchingJobOptions { Sweeps = sweeps, Method = PatchingMethod.Plain, ChunkSize = plan.ChunkSize, Fast = plan.Fast });
         long measured = model.DeviceMemoryBytes;   // weights + the largest workspace the runs needed
