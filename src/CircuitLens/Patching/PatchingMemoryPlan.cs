@@ -1,11 +1,14 @@
 // How a patching job fits a memory budget (`--max-memory SIZE`, and automatic chunking by default): from
 // the model's shape (Gpt2Config, no weights needed), the pairs' token lengths, the method, the sweeps and
-// the device, it estimates the peak — weights + one chunk's caches and workspaces + the results — and
+// the device, it estimates the peak — weights + the chunks' caches and workspaces + the results — and
 // picks the largest chunk of pairs (at most the one asked for), fast-engine rows per run (MaxRowsPerRun)
 // and attribution chunk whose peak stays under the budget. It refuses a budget the weights alone exceed,
 // or that even one pair at a time cannot meet. The estimate counts float32 buffers the engines allocate
-// (see each term); it is an upper bound of the live data, not of the runtime's own overhead, which the
-// default budgets leave room for.
+// (see each term). On the cpu the chunks' buffers are garbage-collected arrays, and the collector may not
+// have reclaimed earlier chunks when the next one allocates: the plan counts up to three earlier chunks
+// besides the live one, and 192 MiB for the runtime itself (measured on GPT-2 small shapes, head-z, chunks
+// of 25: peak working set 1.18 GB for one chunk, 1.92 GB for four — one chunk's buffers are 0.25 GB). On a
+// device the workspace is allocated explicitly and reused: one chunk.
 //
 // Default budget (no --max-memory): cuda — the device's memory; cpu and ilgpu-cpu — the memory .NET may
 // use (physical RAM or the container's limit: GCMemoryInfo.TotalAvailableMemoryBytes), less 10 % for the
@@ -33,24 +36,31 @@ public sealed record MemoryPlanRequest
 }
 
 /// <summary>The chosen chunking and its estimated peak, with the terms it adds up (bytes). Attribution runs per job chunk (its own
-/// chunks of 128 pairs never split one), so its chunk is the job's.</summary>
-public sealed record PatchingMemoryPlan(long BudgetBytes, string BudgetSource, int ChunkSize, int MaxRowsPerRun, int AttributionChunkSize,
-    long WeightsBytes, long ChunkBytes, long ResultsBytes)
+/// chunks of 128 pairs never split one), so its chunk is the job's; null when no attribution runs.</summary>
+public sealed record PatchingMemoryPlan(long BudgetBytes, string BudgetSource, int ChunkSize, int MaxRowsPerRun, int? AttributionChunkSize,
+    long WeightsBytes, long ChunkBytes, int HeldChunks, long RuntimeBytes, long ResultsBytes)
 {
-    public long EstimatedPeakBytes => WeightsBytes + ChunkBytes + ResultsBytes;
+    /// <summary>Chunks whose buffers may be alive at once on the cpu: the live one and up to three the garbage collector has not reclaimed.</summary>
+    public const int MaxHeldChunksOnCpu = 4;
+    /// <summary>The .NET runtime, JIT and tokenizer of a cpu run.</summary>
+    public const long CpuRuntimeBytes = 192L << 20;
+
+    public long EstimatedPeakBytes => WeightsBytes + RuntimeBytes + ChunkBytes * HeldChunks + ResultsBytes;
 
     public FastPatchingOptions Fast => new() { MaxRowsPerRun = MaxRowsPerRun };
 
     /// <summary>One line for stderr.</summary>
     public string Summary =>
-        $"memory plan: budget {ByteSize.Format(BudgetBytes)} ({BudgetSource}); weights {ByteSize.Format(WeightsBytes)}, chunk of {ChunkSize} pair(s) {ByteSize.Format(ChunkBytes)}, "
-        + $"results {ByteSize.Format(ResultsBytes)}; fast-engine rows per run {MaxRowsPerRun}, attribution chunk {AttributionChunkSize}; estimated peak {ByteSize.Format(EstimatedPeakBytes)}";
+        $"memory plan: budget {ByteSize.Format(BudgetBytes)} ({BudgetSource}); weights {ByteSize.Format(WeightsBytes)}, chunk of {ChunkSize} pair(s) {ByteSize.Format(ChunkBytes)}"
+        + (HeldChunks > 1 ? $" × {HeldChunks} (earlier chunks not yet collected)" : "") + (RuntimeBytes > 0 ? $", runtime {ByteSize.Format(RuntimeBytes)}" : "") + ", "
+        + $"results {ByteSize.Format(ResultsBytes)}; fast-engine rows per run {MaxRowsPerRun}{(AttributionChunkSize is { } a ? $", attribution chunk {a}" : "")}; estimated peak {ByteSize.Format(EstimatedPeakBytes)}";
 
     public static PatchingMemoryPlan For(MemoryPlanRequest request)
     {
         if (request.PairLengths.Count == 0) throw new CircuitLensException("no pairs to plan for");
         int T = request.PairLengths.Max();
-        return Search(request, ResultBytesFor(request, T), (chunk, rows) => ChunkBytesFor(request, chunk, rows, T));
+        bool attribution = request.Method is PatchingMethod.Attribution or PatchingMethod.Both;
+        return Search(request, ResultBytesFor(request, T), (chunk, rows) => ChunkBytesFor(request, chunk, rows, T), attribution);
     }
 
     /// <summary>The plan of path patching (`path-patch`): its chunks of pairs, and the fast engine's rows per run (senders stacked);
@@ -63,11 +73,11 @@ public sealed record PatchingMemoryPlan(long BudgetBytes, string BudgetSource, i
         // the clean cache (resid_pre, resid_mid, attn_out, z), the corrupted z, two cached forward passes, and the stacked rows
         // of the senders' step-1 runs (residual, LayerNorm, MLP hidden twice, outputs); results [batch, layer, head] and their normalised copies
         long Chunk(int chunk, int rows) => 4 * (5L * c.NLayers * chunk * T * c.DModel + 2 * ForwardFloats(c, chunk, T) + (long)rows * (6L * c.DModel + 2L * c.DMlp));
-        return Search(request, 4 * 3 * B * c.NLayers * c.NHeads, Chunk);
+        return Search(request, 4 * 3 * B * c.NLayers * c.NHeads, Chunk, attribution: false);
     }
 
     // the largest chunk (at most the one asked for), then the most rows per run, whose estimated peak fits the budget
-    private static PatchingMemoryPlan Search(MemoryPlanRequest request, long results, Func<int, int, long> chunkBytes)
+    private static PatchingMemoryPlan Search(MemoryPlanRequest request, long results, Func<int, int, long> chunkBytes, bool attribution)
     {
         var cfg = request.Config;
         if (request.MaxChunkSize < 1) throw new CircuitLensException("chunk size must be at least 1");
@@ -75,15 +85,18 @@ public sealed record PatchingMemoryPlan(long BudgetBytes, string BudgetSource, i
         long weights = WeightBytesFor(cfg, request.Device);
         if (weights > budget)
             throw new CircuitLensException($"the model's weights alone need {ByteSize.Format(weights)} ({ParameterCount(cfg) / 1e6:0.#} M parameters{(request.Device == DeviceKind.Cpu ? ", kept raw and packed for the GEMM" : "")}), more than the memory budget of {ByteSize.Format(budget)} ({source})");
-        int T = request.PairLengths.Max();
-        int chunk = Math.Min(request.MaxChunkSize, request.PairLengths.Count);
+        int T = request.PairLengths.Max(), pairs = request.PairLengths.Count;
+        int chunk = Math.Min(request.MaxChunkSize, pairs);
         int rows = Math.Max(T, request.MaxRowsPerRun);   // a run holds at least one pair's rows
-        long Peak(int c, int r) => weights + results + chunkBytes(c, r);
+        bool host = request.Device == DeviceKind.Cpu;
+        long runtime = host ? CpuRuntimeBytes : 0;
+        int Held(int c) => host ? Math.Min(MaxHeldChunksOnCpu, (pairs + c - 1) / c) : 1;
+        long Peak(int c, int r) => weights + runtime + results + chunkBytes(c, r) * Held(c);
         while (Peak(chunk, rows) > budget && chunk > 1) chunk = Math.Max(1, chunk / 2);
         while (Peak(chunk, rows) > budget && rows > T) rows = Math.Max(T, rows / 2);
         if (Peak(chunk, rows) > budget)
             throw new CircuitLensException($"even one pair at a time needs about {ByteSize.Format(Peak(chunk, rows))} (weights {ByteSize.Format(weights)}, results {ByteSize.Format(results)}), more than the memory budget of {ByteSize.Format(budget)} ({source}); raise --max-memory, patch fewer sweeps or layers, or shard the run");
-        return new PatchingMemoryPlan(budget, source, chunk, rows, chunk, weights, chunkBytes(chunk, rows), results);
+        return new PatchingMemoryPlan(budget, source, chunk, rows, attribution ? chunk : null, weights, chunkBytes(chunk, rows), Held(chunk), runtime, results);
     }
 
     /// <summary>The device's default budget and where it comes from.</summary>

@@ -33,11 +33,24 @@ public class MemoryPlanTests
     {
         var plan = PatchingMemoryPlan.For(Xl(24 * GiB, method));
         Assert.Equal(25, plan.ChunkSize);   // the default chunk fits: nothing lowered
-        Assert.Equal(plan.ChunkSize, plan.AttributionChunkSize);
+        Assert.Equal(method == PatchingMethod.Both ? plan.ChunkSize : null, plan.AttributionChunkSize);
         Assert.Equal(1536, plan.MaxRowsPerRun);
         Assert.Equal(4 * 1_557_611_200L, plan.WeightsBytes);   // on a GPU the weights are held once
         Assert.InRange(plan.EstimatedPeakBytes, plan.WeightsBytes + 1, 24 * GiB);
         Assert.Contains("estimated peak", plan.Summary);
+    }
+
+    [Theory]
+    [InlineData(25, 1.18e9)]    // `bench patch --pairs 25 --baseline-components 0`: peak working set after the exact sweep (this machine, 2026-11-30)
+    [InlineData(100, 1.92e9)]   // BENCHMARKS.md, `bench patch --pairs 100 --baseline-components 0 --prob-diff`: after the exact sweep
+    public void ThePlanCoversTheMeasuredHostPeakOfAGpt2SmallSweep(int pairs, double measured)
+    {
+        var plan = PatchingMemoryPlan.For(new MemoryPlanRequest
+        {
+            Config = Gpt2Config.Gpt2Small, PairLengths = Enumerable.Range(0, pairs).Select(i => 15 + i % 6).ToArray(), Sweeps = [Sweep.HeadZ], BudgetBytes = 64 * GiB,
+        });
+        Assert.Equal(25, plan.ChunkSize);
+        Assert.InRange(plan.EstimatedPeakBytes, measured, 1.5 * measured);   // an upper bound, and not a wild one
     }
 
     [Fact]
@@ -45,12 +58,16 @@ public class MemoryPlanTests
     {
         var roomy = PatchingMemoryPlan.For(Xl(24 * GiB, PatchingMethod.Both));
         long tight = roomy.WeightsBytes + roomy.ResultsBytes + roomy.ChunkBytes / 5;
+        Assert.Equal(1, roomy.HeldChunks);   // a device's workspace is reused: one chunk
         var plan = PatchingMemoryPlan.For(Xl(tight, PatchingMethod.Both));
         Assert.InRange(plan.ChunkSize, 1, 12);
         Assert.True(plan.EstimatedPeakBytes <= tight, plan.Summary);
         // the chunk chosen is the largest that fits: the next size up would not
         var next = PatchingMemoryPlan.ChunkBytesFor(Xl(tight, PatchingMethod.Both), plan.ChunkSize * 2, plan.MaxRowsPerRun, IoiLengths.Max());
         Assert.True(plan.WeightsBytes + plan.ResultsBytes + next > tight);
+        // on the cpu, chunks the collector has not reclaimed count too: more chunks, more held
+        var cpu = PatchingMemoryPlan.For(Xl(64 * GiB, device: DeviceKind.Cpu));
+        Assert.Equal((PatchingMemoryPlan.MaxHeldChunksOnCpu, PatchingMemoryPlan.CpuRuntimeBytes), (cpu.HeldChunks, cpu.RuntimeBytes));
     }
 
     [Fact]
