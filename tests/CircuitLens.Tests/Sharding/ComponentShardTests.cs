@@ -88,7 +88,7 @@ public sealed class ComponentShardTests : IDisposable
         json0["layers"] = new JsonArray(1);
         File.WriteAllText(path0, json0.ToJsonString());
         CliRunner.AssertUserError(CliRunner.Run("merge", S("m5"), S("c0"), S("c1")), "not its slice");
-        Assert.False(new[] { "m1", "m2", "m3", "m4", "m5" }.Any(m => Directory.Exists(S(m))));
+        Assert.DoesNotContain(new[] { "m1", "m2", "m3", "m4", "m5" }, m => Directory.Exists(S(m)));
     }
 
     [Theory]

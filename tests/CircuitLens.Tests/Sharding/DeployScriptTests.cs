@@ -22,6 +22,7 @@ public sealed class DeployScriptTests : IDisposable
     }
 
     [BashFact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void TheSlurmExperimentArrayShardsAndMergesLikeAnUnshardedRun()
     {
         string bin = Path.Combine(_dir, "fakebin");
