@@ -12,7 +12,7 @@ using CircuitLens.Model;
 
 namespace CircuitLens.Patching;
 
-internal sealed class SuffixRunner : IBlockTap
+internal sealed class SuffixRunner : IBlockTap, ISuffixRunner
 {
     private readonly Gpt2Weights _w;
     private readonly Gpt2Config _cfg;

@@ -1,0 +1,27 @@
+// The prefixed-attention and row-gather kernels of the device suffix runner (IlgpuKernels.Suffix), compiled
+// on first use so that a device that never patches never compiles them.
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace CircuitLens.Model.Devices;
+
+internal sealed partial class IlgpuDevice
+{
+    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedScores;
+    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedValues;
+    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRows;
+
+    /// <summary>(N·NH·T, scores, qkv, kPrefix, meta, padLeft, shape): see IlgpuKernels.PrefixedScoresForward.</summary>
+    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape> PrefixedScores =>
+        _prefixedScores ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>(
+            IlgpuKernels.PrefixedScoresForward));
+
+    /// <summary>(N·C, z, pattern, qkv, vPrefix, meta, padLeft, shape): see IlgpuKernels.PrefixedValuesForward.</summary>
+    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape> PrefixedValues =>
+        _prefixedValues ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>(
+            IlgpuKernels.PrefixedValuesForward));
+
+    /// <summary>(N·C, out, inp, index, C): out[n] = inp[index[n]].</summary>
+    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> GatherRows =>
+        _gatherRows ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.GatherRowsForward));
+}
