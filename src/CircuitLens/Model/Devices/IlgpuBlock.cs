@@ -50,6 +50,7 @@ internal sealed class IlgpuBlock
     }
 
     public IlgpuDevice Device => _dev;
+    public Gpt2Config Config => _cfg;
 
     public ArrayView<float> W(ParamView p) => _weights.SubView(p.Offset, p.Length);
 

@@ -1,4 +1,5 @@
-// The prefixed-attention and row-gather kernels of the device suffix runner (IlgpuKernels.Suffix), compiled
+// The prefixed-attention and row-gather kernels of the device suffix runner and of the device path-patching
+// rows (IlgpuKernels.Suffix), compiled
 // on first use so that a device that never patches never compiles them.
 using ILGPU;
 using ILGPU.Runtime;
@@ -9,7 +10,7 @@ internal sealed partial class IlgpuDevice
 {
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedScores;
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedValues;
-    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRows;
+    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRows, _addGatheredRows;
 
     /// <summary>(N·NH·T, scores, qkv, kPrefix, meta, padLeft, shape): see IlgpuKernels.PrefixedScoresForward.</summary>
     public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape> PrefixedScores =>
@@ -24,4 +25,8 @@ internal sealed partial class IlgpuDevice
     /// <summary>(N·C, out, inp, index, C): out[n] = inp[index[n]].</summary>
     public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> GatherRows =>
         _gatherRows ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.GatherRowsForward));
+
+    /// <summary>(N·C, x, src, index, C): x[n] += src[index[n]].</summary>
+    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> AddGatheredRows =>
+        _addGatheredRows ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.AddGatheredRowsForward));
 }

@@ -1,5 +1,6 @@
 // The ILGPU kernels of attention with a key/value prefix (the device twin of Attention.PrefixedForward) and
-// of row compaction, for the device suffix runner of the fast exact patching engine. Stacked rows: row n is
+// of row gathers, for the device suffix runner of the fast exact patching engine and the device rows of
+// the fast path-patching engine. Stacked rows: row n is
 // position t = s + (n − r0) of sequence b, where meta[3n..3n+2] = (b, s, r0): its variant starts at padded
 // position s and its rows begin at row r0. Keys/values before s come from the prefix (the corrupted run's
 // hook_k / hook_v of the layer, (B,T,NH,HS)); from s on from the variant's own rows of qkv (N,3C).
@@ -73,6 +74,16 @@ internal static partial class IlgpuKernels
         {
             int n = i / c, ch = i % c;
             output[i] = inp[(long)index[n] * c + ch];
+        }
+    }
+
+    // x is (N,C), src is (rows,C), index is (N): x[n] += src[index[n]]
+    public static void AddGatheredRowsForward(Index1D thread, Extent extent, ArrayView<float> x, ArrayView<float> src, ArrayView<int> index, int c)
+    {
+        for (int i = thread; i < extent.Total; i += extent.Stride)
+        {
+            int n = i / c, ch = i % c;
+            x[i] += src[(long)index[n] * c + ch];
         }
     }
 }
