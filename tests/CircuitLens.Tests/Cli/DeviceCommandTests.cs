@@ -91,6 +91,16 @@ public sealed class DeviceCommandTests : IDisposable
     }
 
     [Fact]
+    public void BenchPathPatchOnIlgpuCpuTimesTheDeviceEngineAndRefusesEap()
+    {
+        var result = CliRunner.Ok("bench", "path-patch", "--model", CliFixture.Model, "--pairs", "2", "--baseline-senders", "1", "--device", "ilgpu-cpu");
+        Assert.Contains("ilgpu-cpu: CPUAccelerator", result.Stdout);
+        Assert.Matches(@"fast engine on ilgpu-cpu\s+\d+\.\d\d s \(\d+\.\d\d× the cpu\)", result.Stdout);
+        Assert.Matches(@"plain engine on ilgpu-cpu \(baseline\)\s+1 senders in", result.Stdout);
+        CliRunner.AssertUserError(CliRunner.Run("bench", "path-patch", "--model", CliFixture.Model, "--pairs", "2", "--eap", "--device", "ilgpu-cpu"), "--eap", "cpu device");
+    }
+
+    [Fact]
     public void BenchForwardOnIlgpuCpuReportsTheDeviceAndItsThroughput()
     {
         var result = CliRunner.Ok("bench", "forward", "--model", CliFixture.Model, "--batch", "2", "--seq", "8", "--repeats", "1", "--device", "ilgpu-cpu");
