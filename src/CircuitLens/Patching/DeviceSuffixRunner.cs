@@ -7,7 +7,9 @@
 // What crosses the bus: once per batch, the corrupted run's hook_k and hook_v of every layer go up (2·L·B·T·C
 // floats) and stay for every sweep; per run of stacked variants, their R starting residual rows go up (R·C
 // floats, prepared on the host by FastActivationPatching from the host caches, R ≤ MaxRowsPerRun), with 3R ints
-// saying which pair/start/row each row is, and V·C floats (each variant's final residual row) come back. No
+// saying which pair/start/row each row is, and V·C floats (each variant's final residual row) come back. Head
+// sweeps add their patched head's output on the device: only the change of z (HS floats a row, with its row and
+// head) goes up, and the device adds dz·W_O[h] (the host would spend HS·C multiply-adds a row on it). No
 // recorder: the device runner only feeds the fast exact engine.
 using ILGPU;
 using ILGPU.Runtime;
@@ -28,8 +30,12 @@ internal sealed class DeviceSuffixRunner : ISuffixRunner, IDisposable
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _padLeft;
     private readonly List<IDisposable> _buffers = [];
     private readonly DeviceBlockRows _rows = new();
-    private MemoryBuffer1D<int, Stride1D.Dense>? _meta, _index;
+    private MemoryBuffer1D<int, Stride1D.Dense>? _meta, _index, _dzRow, _dzHead;
+    private MemoryBuffer1D<float, Stride1D.Dense>? _dz;
     private float[] _host = [];   // the variants' starting residual rows, filled by the engine
+    private float[] _hostDz = [];  // head outputs to add on the device: dz rows, their residual row and head (AddHeadOutput)
+    private int[] _hostDzRow = [], _hostDzHead = [];
+    private int _dzCount, _dzLayer = -1;
     private int _capacity;
 
     public DeviceSuffixRunner(IlgpuBlock block, Gpt2Weights weights, PatchingBatch data, ActivationCache corruptCache)
@@ -55,12 +61,27 @@ internal sealed class DeviceSuffixRunner : ISuffixRunner, IDisposable
     public Span<float> Residual(SuffixRunner.Variants vs)
     {
         Ensure(vs.TotalRows);
+        _dzCount = 0;
         return _host.AsSpan(0, vs.TotalRows * C);
+    }
+
+    public void AddHeadOutput(int row, int layer, int head, ReadOnlySpan<float> dz)
+    {
+        if (_dzCount > 0 && layer != _dzLayer) throw new InvalidOperationException("head outputs of one run must come from one layer");
+        int D = _cfg.DHead, e = _dzCount++;
+        _dzLayer = layer;
+        dz.CopyTo(_hostDz.AsSpan(e * D, D));
+        _hostDzRow[e] = row; _hostDzHead[e] = head;
     }
 
     public float[] RunFromResidPre(SuffixRunner.Variants vs, int layer)
     {
-        if (layer >= _cfg.NLayers) return HostMetric(vs);   // a patch after the last block: the rows are final already
+        if (layer >= _cfg.NLayers)
+        {
+            // a patch after the last block: the rows are final already
+            if (_dzCount > 0) throw new InvalidOperationException("head outputs are added on the device: run from a layer's resid_mid");
+            return HostMetric(vs);
+        }
         Upload(vs);
         return Continue(vs, layer);
     }
@@ -119,6 +140,13 @@ internal sealed class DeviceSuffixRunner : ISuffixRunner, IDisposable
         var stream = _dev.Accelerator.DefaultStream;
         ((ArrayView1D<int, Stride1D.Dense>)_meta!.View.SubView(0, 3 * R)).CopyFromCPU(stream, (ReadOnlySpan<int>)meta);
         ((ArrayView1D<float, Stride1D.Dense>)_rows.Resid.SubView(0, (long)R * C)).CopyFromCPU(stream, (ReadOnlySpan<float>)_host.AsSpan(0, R * C));
+        if (_dzCount == 0) return;
+        int E = _dzCount, D = _cfg.DHead;
+        ((ArrayView1D<float, Stride1D.Dense>)_dz!.View.SubView(0, (long)E * D)).CopyFromCPU(stream, (ReadOnlySpan<float>)_hostDz.AsSpan(0, E * D));
+        ((ArrayView1D<int, Stride1D.Dense>)_dzRow!.View.SubView(0, E)).CopyFromCPU(stream, (ReadOnlySpan<int>)_hostDzRow.AsSpan(0, E));
+        ((ArrayView1D<int, Stride1D.Dense>)_dzHead!.View.SubView(0, E)).CopyFromCPU(stream, (ReadOnlySpan<int>)_hostDzHead.AsSpan(0, E));
+        _dev.AddHeadOutput(E * C, _rows.Resid, _dz.View, _dzRow.View, _dzHead.View, _block.W(_w.Layers[_dzLayer].AttnOutWeight), D, C);
+        _dzCount = 0;
     }
 
     // In the last layer only each variant's final row reaches the metric: gather those rows (and their z) to rows 0..V−1.
@@ -173,7 +201,11 @@ internal sealed class DeviceSuffixRunner : ISuffixRunner, IDisposable
         _rows.MlpPre = New((long)cap * M); _rows.MlpPost = New((long)cap * M);
         _meta = _dev.Accelerator.Allocate1D<int>(3L * cap); _buffers.Add(_meta);
         _index = _dev.Accelerator.Allocate1D<int>(cap); _buffers.Add(_index);
+        _dz = _dev.Allocate((long)cap * _cfg.DHead); _buffers.Add(_dz);
+        _dzRow = _dev.Accelerator.Allocate1D<int>(cap); _buffers.Add(_dzRow);
+        _dzHead = _dev.Accelerator.Allocate1D<int>(cap); _buffers.Add(_dzHead);
         _host = new float[cap * C];
+        _hostDz = new float[cap * _cfg.DHead]; _hostDzRow = new int[cap]; _hostDzHead = new int[cap];
         _capacity = cap;
     }
 

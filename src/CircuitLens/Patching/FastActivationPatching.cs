@@ -162,9 +162,7 @@ public static class FastActivationPatching
                 // (one head's 64-wide product per row instead of re-running the whole attention output)
                 AddRows(x, vs, corrupt[HookPoint.AttnOut, layer], T, C);
                 var zc = corrupt[HookPoint.Z, layer];
-                var wo = weights.Read(weights.Layers[layer].AttnOutWeight);
                 Span<float> dz = stackalloc float[D];
-                Span<float> delta = stackalloc float[C];
                 for (int v = 0; v < vs.Count; v++)
                 {
                     int b = vs.Pair[v], s = vs.Start[v], r0 = vs.RowOffset[v], h = group[v].C.Head;
@@ -175,10 +173,7 @@ public static class FastActivationPatching
                     {
                         PatchedHeadOutput(dz, sweep.Point, b, s + i, h, layer, data, cfg, clean, corrupt, only: byPos ? s : -1);
                         TensorPrimitives.Subtract(dz, zc.Slice(b, s + i, h), dz);
-                        delta.Clear();
-                        for (int d = 0; d < D; d++) TensorPrimitives.MultiplyAdd(wo.Slice((h * D + d) * C, C), dz[d], delta, delta);
-                        var row = x.Slice((r0 + i) * C, C);
-                        TensorPrimitives.Add(row, delta, row);
+                        runner.AddHeadOutput(r0 + i, layer, h, dz);
                     }
                 }
                 return runner.RunFromResidMid(vs, layer);

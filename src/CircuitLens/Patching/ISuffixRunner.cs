@@ -8,6 +8,12 @@ internal interface ISuffixRunner
     /// <summary>Residual rows (R,C) of the variants, on the host; fill before running.</summary>
     Span<float> Residual(SuffixRunner.Variants vs);
 
+    /// <summary>
+    /// Residual row += dz·W_O[h] of layer (dz (HS): a change of head h's z). Call after filling the rows, before running:
+    /// the CPU runner adds it at once, a device runner on the device (only dz crosses the bus).
+    /// </summary>
+    void AddHeadOutput(int row, int layer, int head, ReadOnlySpan<float> dz);
+
     /// <summary>Residual holds resid_pre of <paramref name="layer"/>; runs to the end and returns the metric per variant.</summary>
     float[] RunFromResidPre(SuffixRunner.Variants vs, int layer);
 

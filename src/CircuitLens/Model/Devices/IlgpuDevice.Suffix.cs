@@ -11,6 +11,7 @@ internal sealed partial class IlgpuDevice
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedScores;
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedValues;
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRows, _addGatheredRows;
+    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int>? _addHeadOutput;
 
     /// <summary>(N·NH·T, scores, qkv, kPrefix, meta, padLeft, shape): see IlgpuKernels.PrefixedScoresForward.</summary>
     public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape> PrefixedScores =>
@@ -29,4 +30,9 @@ internal sealed partial class IlgpuDevice
     /// <summary>(N·C, x, src, index, C): x[n] += src[index[n]].</summary>
     public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> AddGatheredRows =>
         _addGatheredRows ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.AddGatheredRowsForward));
+
+    /// <summary>(E·C, x, dz, row, head, W_O, HS, C): x[row[e]] += dz[e]·W_O[head[e]].</summary>
+    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int> AddHeadOutput =>
+        _addHeadOutput ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, ArrayView<float>, int, int>(
+            IlgpuKernels.AddHeadOutputForward));
 }

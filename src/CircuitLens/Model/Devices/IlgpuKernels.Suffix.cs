@@ -86,4 +86,19 @@ internal static partial class IlgpuKernels
             x[i] += src[(long)index[n] * c + ch];
         }
     }
+
+    // x is (rows,C), dz is (E,HS), row and head are (E), W_O is (C,C) with rows h·HS..(h+1)·HS head h's:
+    // x[row[e]] += dz[e]·W_O[head[e]] (one entry per row: no two entries write the same row)
+    public static void AddHeadOutputForward(Index1D thread, Extent extent, ArrayView<float> x, ArrayView<float> dz, ArrayView<int> row, ArrayView<int> head,
+        ArrayView<float> wo, int hs, int c)
+    {
+        for (int i = thread; i < extent.Total; i += extent.Stride)
+        {
+            int e = i / c, ch = i % c, h = head[e];
+            long zo = (long)e * hs;
+            float acc = 0f;
+            for (int d = 0; d < hs; d++) acc += dz[zo + d] * wo[(long)(h * hs + d) * c + ch];
+            x[(long)row[e] * c + ch] += acc;
+        }
+    }
 }
