@@ -42,9 +42,14 @@ public static class DeviceFastPatchingChecks
         var data = MixedLengthBatch(metric);
         Assert.Equal(metric, data.Metric.Name);
         Assert.True(data.Clean.IsPadded, "the batch must be left-padded");
-        // logit-diff: every layer; the other metrics (same engine, another Evaluate of the final rows) the first and last layer
-        IReadOnlyList<int>? layers = metric == "logit-diff" ? null : [0, device.Config.NLayers - 1];
-        var sweeps = Sweep.All.Select(s => s.WithLayers(layers)).Concat([Sweep.HeadZ.WithLayers([0, 2]), Sweep.ResidPre.WithLayers([1])]).ToList();
+        // logit-diff: every layer; the other metrics (same engine, another Evaluate of the final rows) the first and last
+        // layer. mlp-post-neuron (d_mlp variants a position, most of the time on ilgpu-cpu) one layer: the middle one for
+        // logit-diff (a device run from the next layer), the last for the others (a patch after the last block)
+        int last = device.Config.NLayers - 1;
+        IReadOnlyList<int>? layers = metric == "logit-diff" ? null : [0, last];
+        IReadOnlyList<int> neuronLayers = metric == "logit-diff" ? [1] : [last];
+        var sweeps = Sweep.All.Select(s => s.WithLayers(s == Sweep.MlpPostNeuron ? neuronLayers : layers))
+            .Concat([Sweep.HeadZ.WithLayers([0, 2]), Sweep.ResidPre.WithLayers([1])]).ToList();
         // each layer's variants over a few stacked runs (SweepsMatchTheFixtureReference runs many small ones)
         var options = new FastPatchingOptions { MaxRowsPerRun = 400 };
         var cpu = FastActivationPatching.RunMany(TinyGpt2.Model, data, sweeps, options);
