@@ -69,6 +69,7 @@ internal static class BenchDeviceMode
             lines.Add(($"{device.Name()} full plain sweep (extrapolated)", $"{patches} patched runs ≈ {patches / rate:F0} s: the fast exact sweep is {patches / rate / batch:F1}× faster"));
         }
         lines.Add(("device memory held (weights + forward arena)", $"{m.DeviceMemoryBytes / 1e9:F3} GB"));
+        lines.Add(("device memory of the fast exact engine (peak)", $"{m.DeviceEnginePeakBytes / 1e6:F1} MB (corrupted k/v + stacked rows, on top of the above)"));
         lines.Add(("peak host working set", $"{Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB"));
         return lines;
     }

@@ -109,6 +109,7 @@ internal sealed class DevicePathRows : IPathRows, IDisposable
         _rows.Qkv = New((long)cap * 3 * C); _rows.MlpOut = New((long)cap * C); _rows.MlpPre = New((long)cap * M); _rows.MlpPost = New((long)cap * M);
         _index = _dev.Accelerator.Allocate1D<int>(cap); _buffers.Add(_index);
         _capacity = cap;
+        _dev.NoteEngineBytes(_attnOut.LengthInBytes + _buffers.OfType<MemoryBuffer>().Sum(b => b.LengthInBytes));
     }
 
     public void Dispose()

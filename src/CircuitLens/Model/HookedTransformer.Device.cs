@@ -17,6 +17,9 @@ public sealed partial class HookedTransformer
     /// <summary>Device memory held by the weights and the activation arena (0 on the cpu device).</summary>
     public long DeviceMemoryBytes => _backend?.AllocatedBytes ?? 0;
 
+    /// <summary>The most device memory the fast patching engines' buffers held at once on this device (0 on the cpu device).</summary>
+    public long DeviceEnginePeakBytes => IlgpuBackend?.Device.PeakEngineBytes ?? 0;
+
     /// <summary>The device's fp32 peak GFLOP/s when known (CUDA), else null.</summary>
     public double? DevicePeakGflops => _backend?.PeakGflops;
 

@@ -207,6 +207,7 @@ internal sealed class DeviceSuffixRunner : ISuffixRunner, IDisposable
         _host = new float[cap * C];
         _hostDz = new float[cap * _cfg.DHead]; _hostDzRow = new int[cap]; _hostDzHead = new int[cap];
         _capacity = cap;
+        _dev.NoteEngineBytes(AllocatedBytes);
     }
 
     /// <summary>Device memory this runner holds: the corrupted k/v of every layer and the row buffers.</summary>

@@ -86,6 +86,8 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Matches(@"ilgpu-cpu fast exact sweep, whole batch\s+\d+\.\d\d s = \d+ patched runs/s \(chunks of 1 pairs\): \d+\.\d\d× the cpu engine", result.Stdout);
         Assert.Matches(@"ilgpu-cpu fast exact sweep, one pair at a time\s+\d+\.\d\d s for the first 2 pairs", result.Stdout);
         Assert.Matches(@"ilgpu-cpu plain sweep \(baseline\), whole batch\s+2 components × 2 pairs", result.Stdout);
+        Assert.Matches(@"device memory of the fast exact engine \(peak\)\s+\d+\.\d MB", result.Stdout);
+        Assert.DoesNotMatch(@"device memory of the fast exact engine \(peak\)\s+0\.0 MB", result.Stdout);
         var noBaseline = CliRunner.Ok("bench", "patch", "--model", CliFixture.Model, "--pairs", "1", "--baseline-components", "0", "--device", "ilgpu-cpu");
         Assert.DoesNotContain("plain sweep", noBaseline.Stdout);
     }

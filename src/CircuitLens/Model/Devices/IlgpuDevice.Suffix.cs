@@ -8,6 +8,12 @@ namespace CircuitLens.Model.Devices;
 
 internal sealed partial class IlgpuDevice
 {
+    /// <summary>The most device memory a patching engine's buffers (corrupted k/v, stacked rows) held at once, in bytes.</summary>
+    public long PeakEngineBytes { get; private set; }
+
+    /// <summary>Called by an engine after it allocates: keeps the peak.</summary>
+    public void NoteEngineBytes(long bytes) => PeakEngineBytes = Math.Max(PeakEngineBytes, bytes);
+
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedScores;
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedValues;
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRows, _addGatheredRows;
