@@ -13,5 +13,6 @@ public class CudaFastPatchingTests
     [CudaFact] public void EverySweepMatchesTheCpuEngineLogitDiffToMax() => DeviceFastPatchingChecks.EverySweepMatchesTheCpuEngine(M, "logit-diff-to-max");
     [CudaFact] public void SweepsMatchTheFixtureReference() => DeviceFastPatchingChecks.SweepsMatchTheFixtureReference(M);
     [CudaFact] public void PaddedBatchEqualsOnePairAtATime() => DeviceFastPatchingChecks.PaddedBatchEqualsOnePairAtATime(M);
+    [CudaFact] public void TheEngineRunsOnTheModelsDevice() => DeviceFastPatchingChecks.TheEngineRunsOnTheModelsDevice(DeviceKind.Cuda);
     [CudaFact] public void PrefixedAttentionMatchesTheCpuKernel() => DeviceFastPatchingChecks.PrefixedAttentionMatchesTheCpuKernel(DeviceKind.Cuda);
 }

@@ -96,6 +96,20 @@ public static class DeviceFastPatchingChecks
         }
     }
 
+    /// <summary>A model on the device runs the fast exact engine there (its buffers are device memory), not the cpu engine.</summary>
+    public static void TheEngineRunsOnTheModelsDevice(DeviceKind kind)
+    {
+        var model = DeviceModels.OnDevice(kind);
+        Assert.Equal(0, model.DeviceEnginePeakBytes);
+        var data = MixedLengthBatch("logit-diff").Slice(0, 2);
+        var result = FastActivationPatching.Run(model, data, Sweep.HeadV);
+        // at least the corrupted keys and values of every layer were uploaded
+        long kv = 2L * model.Config.NLayers * data.Count * data.SeqLen * model.Config.DModel * sizeof(float);
+        Assert.True(model.DeviceEnginePeakBytes >= kv, $"device engine memory {model.DeviceEnginePeakBytes} < {kv}");
+        TensorAssert.Close(FastActivationPatching.Run(TinyGpt2.Model, data, Sweep.HeadV).Patched, result.Patched, "head-v");
+        Assert.Equal(0, TinyGpt2.Model.DeviceEnginePeakBytes);
+    }
+
     /// <summary>Pairs of different lengths, left-padded in one batch, give what each pair gives alone (NaN past its length).</summary>
     public static void PaddedBatchEqualsOnePairAtATime(HookedTransformer device)
     {

@@ -15,5 +15,6 @@ public class IlgpuCpuFastPatchingTests
 
     [Fact] public void SweepsMatchTheFixtureReference() => DeviceFastPatchingChecks.SweepsMatchTheFixtureReference(M);
     [Fact] public void PaddedBatchEqualsOnePairAtATime() => DeviceFastPatchingChecks.PaddedBatchEqualsOnePairAtATime(M);
+    [Fact] public void TheEngineRunsOnTheModelsDevice() => DeviceFastPatchingChecks.TheEngineRunsOnTheModelsDevice(DeviceKind.IlgpuCpu);
     [Fact] public void PrefixedAttentionMatchesTheCpuKernel() => DeviceFastPatchingChecks.PrefixedAttentionMatchesTheCpuKernel(DeviceKind.IlgpuCpu);
 }
