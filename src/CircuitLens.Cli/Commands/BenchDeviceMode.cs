@@ -54,8 +54,11 @@ internal static class BenchDeviceMode
         var warm = Stopwatch.StartNew();
         FastActivationPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), s);   // warm-up: kernel compilation, workspaces
         lines.Add(($"{device.Name()} first call (compiles kernels)", $"{warm.Elapsed.TotalSeconds:F2} s"));
+        var (up0, down0) = m.DeviceEngineTransferBytes;
         double batch = Time(() => PatchingJob.Run(m, data, job));
+        var (up1, down1) = m.DeviceEngineTransferBytes;
         lines.Add(($"{device.Name()} fast exact sweep, whole batch", $"{batch:F2} s = {patches / batch:F0} patched runs/s (chunks of {chunkSize} pairs): {cpu / batch:F2}× the cpu engine"));
+        lines.Add(($"{device.Name()} fast exact sweep's own copies", $"{(up1 - up0) / 1e6:F1} MB up (corrupted k/v, starting rows, head dz), {(down1 - down0) / 1e6:F2} MB down (final rows); the clean and corrupted runs' caches come down through hooks as well"));
         int singles = Math.Min(data.Count, 8);
         double one = 0;
         for (int b = 0; b < singles; b++) one += Time(() => FastActivationPatching.Run(m, data.Slice(b, 1), s));

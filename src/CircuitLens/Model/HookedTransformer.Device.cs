@@ -20,6 +20,9 @@ public sealed partial class HookedTransformer
     /// <summary>The most device memory the fast patching engines' buffers held at once on this device (0 on the cpu device).</summary>
     public long DeviceEnginePeakBytes => IlgpuBackend?.Device.PeakEngineBytes ?? 0;
 
+    /// <summary>Bytes the fast patching engines copied to and from this device so far (not counting the forward passes' own).</summary>
+    public (long Up, long Down) DeviceEngineTransferBytes => IlgpuBackend is { } b ? (b.Device.EngineBytesUp, b.Device.EngineBytesDown) : (0, 0);
+
     /// <summary>The device's fp32 peak GFLOP/s when known (CUDA), else null.</summary>
     public double? DevicePeakGflops => _backend?.PeakGflops;
 

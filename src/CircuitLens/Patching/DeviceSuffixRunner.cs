@@ -53,6 +53,7 @@ internal sealed class DeviceSuffixRunner : ISuffixRunner, IDisposable
         var pad = new int[B];
         for (int b = 0; b < B; b++) pad[b] = data.PadLeft(b);
         _padLeft = _dev.Accelerator.Allocate1D(pad);
+        _dev.NoteTransfer(_k.LengthInBytes + _v.LengthInBytes + _padLeft.LengthInBytes, 0);
     }
 
     private int C => _cfg.DModel;
@@ -140,8 +141,10 @@ internal sealed class DeviceSuffixRunner : ISuffixRunner, IDisposable
         var stream = _dev.Accelerator.DefaultStream;
         ((ArrayView1D<int, Stride1D.Dense>)_meta!.View.SubView(0, 3 * R)).CopyFromCPU(stream, (ReadOnlySpan<int>)meta);
         ((ArrayView1D<float, Stride1D.Dense>)_rows.Resid.SubView(0, (long)R * C)).CopyFromCPU(stream, (ReadOnlySpan<float>)_host.AsSpan(0, R * C));
+        _dev.NoteTransfer(sizeof(int) * 3L * R + sizeof(float) * (long)R * C, 0);
         if (_dzCount == 0) return;
         int E = _dzCount, D = _cfg.DHead;
+        _dev.NoteTransfer(sizeof(float) * (long)E * D + sizeof(int) * 2L * E, 0);
         ((ArrayView1D<float, Stride1D.Dense>)_dz!.View.SubView(0, (long)E * D)).CopyFromCPU(stream, (ReadOnlySpan<float>)_hostDz.AsSpan(0, E * D));
         ((ArrayView1D<int, Stride1D.Dense>)_dzRow!.View.SubView(0, E)).CopyFromCPU(stream, (ReadOnlySpan<int>)_hostDzRow.AsSpan(0, E));
         ((ArrayView1D<int, Stride1D.Dense>)_dzHead!.View.SubView(0, E)).CopyFromCPU(stream, (ReadOnlySpan<int>)_hostDzHead.AsSpan(0, E));
@@ -155,6 +158,7 @@ internal sealed class DeviceSuffixRunner : ISuffixRunner, IDisposable
         var index = new int[vs.Count];
         for (int v = 0; v < vs.Count; v++) index[v] = vs.RowOffset[v] + vs.Rows(v, SeqLen) - 1;
         ((ArrayView1D<int, Stride1D.Dense>)_index!.View.SubView(0, vs.Count)).CopyFromCPU(_dev.Accelerator.DefaultStream, (ReadOnlySpan<int>)index);
+        _dev.NoteTransfer(sizeof(int) * (long)vs.Count, 0);
         var idx = _index.View.SubView(0, vs.Count);
         // gather into a scratch buffer of the same size, which then becomes the residual (the scratch is free here)
         _dev.GatherRows(vs.Count * C, _rows.Centered, _rows.Resid, idx, C);
@@ -170,6 +174,7 @@ internal sealed class DeviceSuffixRunner : ISuffixRunner, IDisposable
         var rows = new float[vs.Count * C];
         _dev.Accelerator.Synchronize();
         ((ArrayView1D<float, Stride1D.Dense>)_rows.Resid.SubView(0, rows.Length)).CopyToCPU(_dev.Accelerator.DefaultStream, (Span<float>)rows);
+        _dev.NoteTransfer(0, sizeof(float) * (long)rows.Length);
         return Evaluate(vs, rows);
     }
 

@@ -87,6 +87,7 @@ public sealed class DeviceCommandTests : IDisposable
         Assert.Matches(@"ilgpu-cpu fast exact sweep, one pair at a time\s+\d+\.\d\d s for the first 2 pairs", result.Stdout);
         Assert.Matches(@"ilgpu-cpu plain sweep \(baseline\), whole batch\s+2 components × 2 pairs", result.Stdout);
         Assert.Matches(@"device memory of the fast exact engine \(peak\)\s+\d+\.\d MB", result.Stdout);
+        Assert.Matches(@"ilgpu-cpu fast exact sweep's own copies\s+\d+\.\d MB up .*, \d+\.\d\d MB down \(final rows\)", result.Stdout);
         Assert.DoesNotMatch(@"device memory of the fast exact engine \(peak\)\s+0\.0 MB", result.Stdout);
         var noBaseline = CliRunner.Ok("bench", "patch", "--model", CliFixture.Model, "--pairs", "1", "--baseline-components", "0", "--device", "ilgpu-cpu");
         Assert.DoesNotContain("plain sweep", noBaseline.Stdout);

@@ -107,6 +107,10 @@ public static class DeviceFastPatchingChecks
         long kv = 2L * model.Config.NLayers * data.Count * data.SeqLen * model.Config.DModel * sizeof(float);
         Assert.True(model.DeviceEnginePeakBytes >= kv, $"device engine memory {model.DeviceEnginePeakBytes} < {kv}");
         TensorAssert.Close(FastActivationPatching.Run(TinyGpt2.Model, data, Sweep.HeadV).Patched, result.Patched, "head-v");
+        // only each variant's final residual row came back: one row of C floats for every (pair, layer, head)
+        var (up, down) = model.DeviceEngineTransferBytes;
+        Assert.Equal((long)data.Count * model.Config.NLayers * model.Config.NHeads * model.Config.DModel * sizeof(float), down);
+        Assert.True(up >= kv, $"{up} bytes up < the corrupted k/v ({kv})");
         Assert.Equal(0, TinyGpt2.Model.DeviceEnginePeakBytes);
     }
 

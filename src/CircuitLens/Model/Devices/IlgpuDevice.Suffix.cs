@@ -14,6 +14,13 @@ internal sealed partial class IlgpuDevice
     /// <summary>Called by an engine after it allocates: keeps the peak.</summary>
     public void NoteEngineBytes(long bytes) => PeakEngineBytes = Math.Max(PeakEngineBytes, bytes);
 
+    /// <summary>Bytes the patching engines copied host → device and device → host (their own copies, not the forward's).</summary>
+    public long EngineBytesUp { get; private set; }
+    public long EngineBytesDown { get; private set; }
+
+    /// <summary>Called by an engine for each copy it makes.</summary>
+    public void NoteTransfer(long up, long down) { EngineBytesUp += up; EngineBytesDown += down; }
+
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedScores;
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, ArrayView<int>, PrefixShape>? _prefixedValues;
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRows, _addGatheredRows;
