@@ -39,6 +39,7 @@ internal sealed class DevicePathRows : IPathRows, IDisposable
         _attnOut = _dev.Allocate(L * _perLayer);
         for (int l = 0; l < L; l++)
             _attnOut.View.SubView(l * _perLayer, _perLayer).CopyFromCPU(_dev.Accelerator.DefaultStream, (ReadOnlySpan<float>)clean[HookPoint.AttnOut, l].Data);
+        _dev.NoteTransfer(_attnOut.LengthInBytes, 0);
     }
 
     public bool[,] Start(IReadOnlyList<HeadId> senders, ActivationCache clean, ActivationCache source, int[] rowStart, int[] rowOffset, int rowsPerHead, int T)
@@ -54,6 +55,7 @@ internal sealed class DevicePathRows : IPathRows, IDisposable
         var stream = _dev.Accelerator.DefaultStream;
         ((ArrayView1D<int, Stride1D.Dense>)_index!.View.SubView(0, R)).CopyFromCPU(stream, (ReadOnlySpan<int>)index);
         ((ArrayView1D<float, Stride1D.Dense>)_rows.Resid.SubView(0, (long)R * _c)).CopyFromCPU(stream, (ReadOnlySpan<float>)x);
+        _dev.NoteTransfer(sizeof(int) * (long)R + sizeof(float) * (long)R * _c, 0);
         _rows.Count = R;
         return changed;
     }
@@ -77,6 +79,7 @@ internal sealed class DevicePathRows : IPathRows, IDisposable
     {
         _dev.Accelerator.Synchronize();
         ((ArrayView1D<float, Stride1D.Dense>)_rows.Resid.SubView(0, (long)_rows.Count * _c)).CopyToCPU(_dev.Accelerator.DefaultStream, _host.Rows);
+        _dev.NoteTransfer(0, sizeof(float) * (long)_rows.Count * _c);
         return _host.Metric(metric, senders, B, rowsPerHead, rowOffset);
     }
 
@@ -89,6 +92,7 @@ internal sealed class DevicePathRows : IPathRows, IDisposable
         var qkv = new float[R * 3 * C];
         _dev.Accelerator.Synchronize();
         ((ArrayView1D<float, Stride1D.Dense>)_rows.Qkv.SubView(0, qkv.Length)).CopyToCPU(_dev.Accelerator.DefaultStream, (Span<float>)qkv);
+        _dev.NoteTransfer(0, sizeof(float) * (long)qkv.Length);
         foreach (var r in here)
         {
             int column = (r.Input - HookPoint.Q) * C + r.Head.Head * D;
