@@ -1,5 +1,6 @@
 // `circuitlens path-patch`: path patching of every sender head into the logits or into receiver heads'
 // q/k/v inputs; writes path-patch.npy [batch, layer, head], its normalised forms, maps and path-patch.json.
+// --device runs either engine on an ILGPU device (the fast one's step-1 rows through the device block).
 // --chunk-size / --max-memory batch the pairs; --shard I/N [--shard-by pairs|components] computes one slice
 // for `merge` (the library's PathPatchShards).
 using System.CommandLine;
@@ -23,6 +24,8 @@ internal static class PathPatchCommand
         var command = new Command("path-patch", "Path patching (IOI paper): each sender head's effect on the logits or on receiver heads' q/k/v, through direct paths only.")
             { pairs, receivers, source, output, plain, noPlots };
         model.AddTo(command);
+        var device = new DeviceOptions();
+        device.AddTo(command);
         var chunk = new Option<int?>("--chunk-size") { Description = "Pairs per batch (the unit a shard by pairs takes whole). Default: every pair in one batch, or what --max-memory allows." };
         command.Options.Add(chunk);
         var memory = new MemoryOptions();
@@ -34,7 +37,7 @@ internal static class PathPatchCommand
             if (r.GetValue(chunk) is < 1) throw new CircuitLensException("--chunk-size must be at least 1");
             long? budget = memory.Budget(r);
             var shardRequest = shards.Request(r, r.GetValue(model.Model)!);
-            var m = model.Load(r, ct);
+            var m = device.Apply(r, model.Load(r, ct));
             string outDir = r.GetValue(output)!;
             var options = new PathPatchOptions
             {
