@@ -187,9 +187,8 @@ internal static class BenchCommand
         return new HookedTransformer(Gpt2Weights.Random(Gpt2Config.Gpt2Small));
     }
 
-    // GEMM work of one forward with last-position logits: 24·C² per token per layer (qkv, out, 2 MLP), attention 4·T·C, unembedding 2·C·V per row
-    public static double ForwardFlops(Gpt2Config c, int batch, int seq) =>
-        (double)batch * seq * c.NLayers * (2.0 * c.DModel * (3 * c.DModel + c.DModel + 2 * c.DMlp) + 4.0 * seq * c.DModel) + 2.0 * batch * c.DModel * c.VocabSize;
+    // GEMM work of one forward with last-position logits (the count is shared with the PyTorch comparison: ForwardCost)
+    public static double ForwardFlops(Gpt2Config c, int batch, int seq) => ForwardCost.Flops(c, batch, seq);
 
     private static void Print(string title, IEnumerable<(string Key, string Value)> lines)
     {
