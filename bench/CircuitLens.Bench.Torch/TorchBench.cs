@@ -26,6 +26,7 @@ public static class TorchBench
             throw new CircuitLensException("--device cuda: this LibTorch has no CUDA (TorchSharp-cpu); build with -p:TorchPackage=TorchSharp-cuda-linux where NuGet serves it");
         var device = torch.device(o.Device);
         var inv = CultureInfo.InvariantCulture;
+        string loadAtStart = LoadAverage();
 
         progress("checking against the float64 fixtures");
         var checks = FixtureChecks.Run(o.FixturesDirectory(), device);
@@ -84,6 +85,8 @@ public static class TorchBench
         var md = new StringBuilder();
         md.AppendLine(inv, $"# CircuitLens vs PyTorch: {Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}");
         md.AppendLine();
+        md.AppendLine(inv, $"Load average (1, 5, 15 min) at the start: {loadAtStart}; at the end: {LoadAverage()}. Other processes share these cores: compare engines within one run.");
+        md.AppendLine();
         md.AppendLine(inv, $"LibTorch {__version__} through TorchSharp {typeof(torch).Assembly.GetName().Version}, torch device {o.Device}, torch threads {get_num_threads()}, CircuitLens GEMM threads {Gemm.MaxThreads}; model {cfg.ModelName} ({cfg.NLayers} layers, {cfg.NHeads} heads, d_model {cfg.DModel}).");
         md.AppendLine();
         md.AppendLine("## Agreement (tolerance 1e-4 + 1e-3·|expected|; timings are printed only if every check passes)");
@@ -120,6 +123,9 @@ public static class TorchBench
         md.AppendLine(Row("CircuitLens fast exact engine, cpu", "one pair at a time", (long)heads * data.Count, fastSingle, $"{heads} heads × {data.Count} pairs"));
         return md.ToString();
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? string.Join(", ", File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
 
     private static double Best(int repeats, Action run)
     {
