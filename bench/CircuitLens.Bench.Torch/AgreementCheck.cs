@@ -30,7 +30,7 @@ public sealed record AgreementCheck(string Name, long Elements, double MaxAbsErr
     }
 
     public string Row() => string.Create(CultureInfo.InvariantCulture,
-        $"| {Name} | {Elements} | {MaxAbsError:E2} | {WorstRatio:F3} | {(Passed ? "pass" : $"FAIL ({Failures} elements)")} |");
+        $"| {Name} | {Elements} | {MaxAbsError:0.00E+00} | {WorstRatio:F3} | {(Passed ? "pass" : $"FAIL ({Failures} elements)")} |");
 
     public const string Header = "| check | elements | max abs error | worst error / tolerance | result |\n| --- | --- | --- | --- | --- |";
 }
