@@ -76,6 +76,8 @@ public sealed class TorchGpt2 : IDisposable
         var resid = embed + posEmbed;
         for (int l = 0; l < _blocks.Length; l++)
         {
+            // a block's intermediates are freed when it ends (Python's reference counting does the same for TransformerLens)
+            using var block = NewDisposeScope();
             var w = _blocks[l];
             resid = Hook(resid, HookPoint.ResidPre, l);
             var x = nn.functional.layer_norm(resid, [C], w.Ln1W, w.Ln1B, Config.LayerNormEps);
@@ -94,7 +96,7 @@ public sealed class TorchGpt2 : IDisposable
             var pre = Hook(x.matmul(w.FcIn) + w.FcInB, HookPoint.MlpPre, l);
             var post = Hook(Activation(pre), HookPoint.MlpPost, l);
             var mlpOut = Hook(post.matmul(w.FcOut) + w.FcOutB, HookPoint.MlpOut, l);
-            resid = Hook(resid + mlpOut, HookPoint.ResidPost, l);
+            resid = Hook(resid + mlpOut, HookPoint.ResidPost, l).MoveToOuterDisposeScope();
         }
         var last = allPositions ? resid : resid.select(1, T - 1);
         var logits = nn.functional.layer_norm(last, [C], _lnFW, _lnFB, Config.LayerNormEps).matmul(_wteT);
