@@ -30,6 +30,7 @@ public static class TorchBench
 
         progress("checking against the float64 fixtures");
         var checks = FixtureChecks.Run(o.FixturesDirectory(), device);
+        ThrowIfAnyFailed(checks);
 
         progress(o.Model is null ? "random weights in GPT-2 small's shapes (12 layers, 12 heads, d_model 768)" : $"loading {o.Model}");
         var model = o.Model is null ? new HookedTransformer(Gpt2Weights.Random(Gpt2Config.Gpt2Small)) : HookedTransformer.FromPretrained(o.Model);
@@ -46,6 +47,7 @@ public static class TorchBench
             checks.Add(AgreementCheck.Compare($"{cfg.ModelName}: last-position logits of the {data.Count} clean IOI prompts (left-padded batch) vs CircuitLens",
                 FixtureChecks.Floats(torchModel.Run(data.Clean)), model.Forward(data.Clean, LogitsMode.LastPosition).Data));
         }
+        ThrowIfAnyFailed(checks);
 
         // timings (kept until the patched values are checked)
         progress($"forward {o.Batch} × {o.Seq}: PyTorch");
@@ -91,12 +93,8 @@ public static class TorchBench
         md.AppendLine();
         md.AppendLine(inv, $"LibTorch {__version__} through TorchSharp {typeof(torch).Assembly.GetName().Version}, torch device {o.Device}, torch threads {get_num_threads()}, CircuitLens GEMM threads {Gemm.MaxThreads}; model {cfg.ModelName} ({cfg.NLayers} layers, {cfg.NHeads} heads, d_model {cfg.DModel}).");
         md.AppendLine();
-        md.AppendLine("## Agreement (tolerance 1e-4 + 1e-3·|expected|; timings are printed only if every check passes)");
-        md.AppendLine();
-        md.AppendLine(AgreementCheck.Header);
-        foreach (var c in checks) md.AppendLine(c.Row());
-        if (checks.Any(c => !c.Passed))
-            throw new CircuitLensException($"the PyTorch GPT-2 disagrees with the reference in {checks.Count(c => !c.Passed)} of {checks.Count} checks; no timings printed\n{md}");
+        ThrowIfAnyFailed(checks);
+        md.Append(ChecksTable(checks));
 
         double flops = ForwardCost.Flops(cfg, o.Batch, o.Seq);
         md.AppendLine();
@@ -124,6 +122,18 @@ public static class TorchBench
         md.AppendLine(Row("CircuitLens fast exact engine, cpu", "whole batch", (long)heads * data.Count, fastWhole, $"{heads} heads × {data.Count} pairs"));
         md.AppendLine(Row("CircuitLens fast exact engine, cpu", "one pair at a time", (long)heads * data.Count, fastSingle, $"{heads} heads × {data.Count} pairs"));
         return md.ToString();
+    }
+
+    private static string ChecksTable(List<AgreementCheck> checks) =>
+        "## Agreement (tolerance 1e-4 + 1e-3·|expected|; timings are printed only if every check passes)\n\n" + AgreementCheck.Header + "\n"
+        + string.Concat(checks.Select(c => c.Row() + "\n"));
+
+    // at the first failed check: no timing is taken or printed, and the table says which check and by how much
+    private static void ThrowIfAnyFailed(List<AgreementCheck> checks)
+    {
+        int failed = checks.Count(c => !c.Passed);
+        if (failed > 0)
+            throw new CircuitLensException($"the PyTorch GPT-2 disagrees with its reference in {failed} of {checks.Count} checks; no timings printed\n{ChecksTable(checks)}");
     }
 
     private static string LoadAverage() =>
