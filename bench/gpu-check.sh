@@ -19,25 +19,27 @@ CIRCUITLENS_NO_CUBLAS=1 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats
 # PyTorch on the same machine (bench/CircuitLens.Bench.Torch, not in the solution: it restores LibTorch, ≈ 600 MB,
 # from NuGet; that much cannot travel with the working tree, so a machine without network needs it in its NuGet
 # cache). `--device cuda` needs a CUDA LibTorch (TorchSharp-cuda-linux), which the NuGet feed of the development
-# machines does not serve: the script tries it and otherwise runs the comparison on cpu torch, saying so in
-# bench-torch-NOTE.txt; if LibTorch cannot be restored at all it says that and skips the PyTorch rows. The
-# comparison checks itself (fixtures, CircuitLens) before it prints timings.
+# machines does not serve: the script tries it and otherwise runs the comparison on cpu torch, saying so; if
+# LibTorch cannot be restored at all it says that and skips the PyTorch rows. The comparison checks itself
+# (fixtures, CircuitLens) before it prints timings. Two files (the device tool returns at most 8): torch.txt (builds,
+# probe, notes, progress) and bench-torch.md (the comparison's tables).
 TORCH_DLL=bench/CircuitLens.Bench.Torch/bin/Release/net10.0/CircuitLens.Bench.Torch.dll
+TORCH_LOG="$OUT/torch.txt"
 TORCH_DEVICE=""
-if dotnet build -c Release bench/CircuitLens.Bench.Torch -p:TorchPackage=TorchSharp-cuda-linux -v q > "$OUT/torch-build-cuda.txt" 2>&1 \
-   && dotnet "$TORCH_DLL" --probe 2>&1 | tee "$OUT/torch-probe.txt" | grep -q "cuda available: yes"; then
+if dotnet build -c Release bench/CircuitLens.Bench.Torch -p:TorchPackage=TorchSharp-cuda-linux -v q >> "$TORCH_LOG" 2>&1 \
+   && dotnet "$TORCH_DLL" --probe 2>&1 | tee -a "$TORCH_LOG" | grep -q "cuda available: yes"; then
   TORCH_DEVICE=cuda
 else
   rm -rf bench/CircuitLens.Bench.Torch/bin bench/CircuitLens.Bench.Torch/obj   # no CUDA natives left beside the cpu ones
-  if dotnet build -c Release bench/CircuitLens.Bench.Torch -v q > "$OUT/torch-build-cpu.txt" 2>&1; then
+  if dotnet build -c Release bench/CircuitLens.Bench.Torch -v q >> "$TORCH_LOG" 2>&1; then
     TORCH_DEVICE=cpu
-    echo "no CUDA LibTorch (TorchSharp-cuda-linux did not restore, or it sees no GPU; see torch-build-cuda.txt): the PyTorch rows ran on cpu torch" | tee "$OUT/bench-torch-NOTE.txt"
+    echo "NOTE: no CUDA LibTorch (TorchSharp-cuda-linux did not restore, or it sees no GPU): the PyTorch rows ran on cpu torch" | tee -a "$TORCH_LOG"
   else
-    echo "LibTorch could not be restored (see torch-build-cpu.txt): no PyTorch rows" | tee "$OUT/bench-torch-NOTE.txt"
+    echo "NOTE: LibTorch could not be restored (build output above in torch.txt): no PyTorch rows" | tee -a "$TORCH_LOG"
   fi
 fi
 if [ -n "$TORCH_DEVICE" ]; then
   dotnet "$TORCH_DLL" --device "$TORCH_DEVICE" --pairs 100 --components 12 --single-pairs 8 --batch 64 --seq 128 --repeats 3 \
-    > "$OUT/bench-torch-$TORCH_DEVICE.md" 2> "$OUT/bench-torch-$TORCH_DEVICE.log" || echo "bench torch failed: see $OUT/bench-torch-$TORCH_DEVICE.log"
-  cat "$OUT/bench-torch-$TORCH_DEVICE.md"
+    > "$OUT/bench-torch.md" 2>> "$TORCH_LOG" || echo "bench torch failed: see torch.txt" | tee -a "$TORCH_LOG"
+  cat "$OUT/bench-torch.md"
 fi
