@@ -32,7 +32,11 @@ internal static class LibTorchSharpLoader
         var bytes = File.ReadAllBytes(lib);
         var weakened = WeakenMarkerOnlyVersions(bytes);
         if (weakened.Count == 0) return null;   // failed for another reason: TorchSharp's own message says which
-        AtomicFile.WriteAllBytes(lib, bytes);
+        try { AtomicFile.WriteAllBytes(lib, bytes); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CircuitLensException($"{lib} does not load (this system's libstdc++ lacks {string.Join(", ", weakened)}) and cannot be marked in place: {e.Message}");
+        }
         if (!NativeLibrary.TryLoad(lib, out _)) return null;
         return $"{lib}: marked libstdc++ version(s) {string.Join(", ", weakened)} weak (needed only by the marker symbol std::ios_base_library_init; this system's libstdc++ is older than GCC 13)";
     }

@@ -35,7 +35,13 @@ public sealed class TorchGpt2 : IDisposable
         Device = device;
         Tensor T(ParamView v)
         {
-            var t = tensor(weights.Read(v).ToArray(), v.Shape.Select(d => (long)d).ToArray(), ScalarType.Float32).to(device);
+            var t = tensor(weights.Read(v).ToArray(), v.Shape.Select(d => (long)d).ToArray(), ScalarType.Float32);
+            if (device.type != DeviceType.CPU)
+            {
+                var host = t;
+                t = host.to(device);   // upload once; the host copy is freed at once
+                host.Dispose();
+            }
             _all.Add(t);
             return t;
         }
