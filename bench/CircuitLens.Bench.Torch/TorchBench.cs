@@ -61,6 +61,7 @@ public static class TorchBench
 
         progress($"head-z sweep, {data.Count} pairs: PyTorch the TransformerLens way, {k} heads, whole batch");
         var torchWhole = TorchHeadZPatching.Run(torchModel, data, k);
+        var torchAllLogits = o.AllPositionLogits ? TorchHeadZPatching.Run(torchModel, data, k, allPositionLogits: true) : null;
         progress($"… one pair at a time ({singles} pairs)");
         var torchSingle = Enumerable.Range(0, singles).Select(b => TorchHeadZPatching.Run(torchModel, data.Slice(b, 1), k)).ToList();
         progress("CircuitLens plain engine");
@@ -82,6 +83,9 @@ public static class TorchBench
             [.. torchWhole.CleanMetric, .. torchWhole.CorruptMetric], [.. exact.CleanMetric, .. exact.CorruptMetric]));
         checks.Add(AgreementCheck.Compare($"{cfg.ModelName}: head-z patched logit differences ({k} heads × {data.Count} pairs, whole batch) vs CircuitLens' exact engine",
             torchWhole.Patched.Cast<float>().ToArray(), Reference(0, data.Count)));
+        if (torchAllLogits is not null)
+            checks.Add(AgreementCheck.Compare($"{cfg.ModelName}: head-z patched logit differences ({k} heads × {data.Count} pairs, whole batch, all-position logits) vs CircuitLens' exact engine",
+                torchAllLogits.Patched.Cast<float>().ToArray(), Reference(0, data.Count)));
         if (singles > 0)
             checks.Add(AgreementCheck.Compare($"{cfg.ModelName}: head-z patched logit differences ({k} heads × {singles} pairs, one at a time) vs CircuitLens' exact engine",
                 torchSingle.SelectMany(r => r.Patched.Cast<float>()).ToArray(), Reference(0, singles)));
@@ -114,6 +118,8 @@ public static class TorchBench
         md.AppendLine(inv, $"| engine | mode | measured | patched runs/s | 100 pairs × {heads} heads (extrapolated) |");
         md.AppendLine("| --- | --- | --- | --- | --- |");
         md.AppendLine(Row($"PyTorch, TransformerLens way (hooked forward per head), {o.Device}", "whole batch", (long)k * data.Count, torchWhole.Seconds, $"{k} heads × {data.Count} pairs"));
+        if (torchAllLogits is not null)
+            md.AppendLine(Row($"PyTorch, TransformerLens way, logits at every position (its default), {o.Device}", "whole batch", (long)k * data.Count, torchAllLogits.Seconds, $"{k} heads × {data.Count} pairs"));
         if (singles > 0)
             md.AppendLine(Row($"PyTorch, TransformerLens way (hooked forward per head), {o.Device}", "one pair at a time", (long)k * singles, torchSingle.Sum(r => r.Seconds), $"{k} heads × {singles} pairs"));
         md.AppendLine(Row("CircuitLens plain engine (hooked forward per head), cpu", "whole batch", (long)k * data.Count, plainWhole, $"{k} heads × {data.Count} pairs"));

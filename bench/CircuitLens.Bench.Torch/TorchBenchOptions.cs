@@ -16,6 +16,7 @@ public sealed record TorchBenchOptions
     public int Threads { get; init; } = Environment.ProcessorCount;
     public string Device { get; init; } = "cpu";
     public string? Fixtures { get; init; }
+    public bool AllPositionLogits { get; init; }
     public bool Probe { get; init; }
     public bool Help { get; init; }
 
@@ -33,6 +34,7 @@ public sealed record TorchBenchOptions
           --threads N       torch.set_num_threads and CircuitLens' GEMM threads (default: all cores)
           --device D        torch device: cpu (default) or cuda (needs a CUDA LibTorch package)
           --fixtures DIR    the shared/fixtures folder (default: found above the working or program directory)
+          --all-logits      also time the PyTorch sweep with logits at every position (TransformerLens' default)
           --probe           print the LibTorch version and whether CUDA is available, then exit
         """;
 
@@ -61,6 +63,7 @@ public sealed record TorchBenchOptions
                 "--threads" => o with { Threads = Int(1, 4096) },
                 "--device" => o with { Device = Value() is var d && d is "cpu" or "cuda" ? d : throw new CircuitLensException($"--device must be cpu or cuda, found '{args[i]}'") },
                 "--fixtures" => o with { Fixtures = Value() },
+                "--all-logits" => o with { AllPositionLogits = true },
                 "--probe" => o with { Probe = true },
                 "--help" or "-h" => o with { Help = true },
                 _ => throw new CircuitLensException($"unknown option '{name}' (see --help)"),

@@ -16,7 +16,8 @@ public sealed record TorchPatchRun(float[,] Patched, float[] CleanMetric, float[
 
 public static class TorchHeadZPatching
 {
-    public static TorchPatchRun Run(TorchGpt2 model, PatchingBatch data, int components)
+    /// <param name="allPositionLogits">Unembed every position, as TransformerLens' run_with_hooks does by default, and read the last; else only the last (as CircuitLens' plain engine does).</param>
+    public static TorchPatchRun Run(TorchGpt2 model, PatchingBatch data, int components, bool allPositionLogits = false)
     {
         int H = model.Config.NHeads, B = data.Count;
         int layers = (components + H - 1) / H;
@@ -25,6 +26,7 @@ public static class TorchHeadZPatching
         float[] LogitDiff(Tensor logits)
         {
             using var scope = NewDisposeScope();
+            if (logits.dim() == 3) logits = logits.select(1, logits.shape[1] - 1);
             return (logits.gather(1, answer) - logits.gather(1, wrong)).squeeze(1).cpu().data<float>().ToArray();
         }
 
@@ -53,7 +55,7 @@ public static class TorchHeadZPatching
                 [HookNames.AttnZ(layer)] = z => { z.narrow(2, head, 1).copy_(cleanZ[layer].narrow(2, head, 1)); return z; },
             };
             using var scope = NewDisposeScope();
-            var ld = LogitDiff(model.Run(data.Corrupt, hooks: hooks));
+            var ld = LogitDiff(model.Run(data.Corrupt, allPositionLogits, hooks));
             for (int b = 0; b < B; b++) patched[b, c] = ld[b];
         }
         double seconds = clock.Elapsed.TotalSeconds;
