@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The device checks for a machine with a CUDA GPU, as one short script (a few minutes): the device list,
-# the forward fixture tests on cuda, and the bench rows BENCHMARKS.md leaves empty when a task has no
-# GPU (cuBLAS and the tiled kernel, cpu for comparison, the plain sweep on the device). Run from the
+# the forward and fast-exact-patching fixture tests on cuda, and the bench rows BENCHMARKS.md leaves empty
+# when a task has no GPU (cuBLAS and the tiled kernel, cpu for comparison; the fast exact sweep on the device,
+# whole batch and one pair at a time, next to the cpu engine, and the plain sweep as baseline; path patching
+# of every sender head into the logits on the device next to the cpu). Run from the
 # repository root; results go to ${OUT:-gpu-check}/.
 set -euo pipefail
 OUT="${OUT:-gpu-check}"
@@ -9,22 +11,23 @@ mkdir -p "$OUT"
 dotnet build -c Release CircuitLens.slnx -v q
 CLI=(dotnet src/CircuitLens.Cli/bin/Release/net10.0/CircuitLens.Cli.dll)
 "${CLI[@]}" devices | tee "$OUT/devices.tsv"
-dotnet test tests/CircuitLens.Tests -c Release --no-build --filter "FullyQualifiedName~CudaForwardTests" \
-  --logger "console;verbosity=normal" 2>&1 | tee "$OUT/cuda-tests.txt"
+dotnet test tests/CircuitLens.Tests -c Release --no-build --filter "FullyQualifiedName~CudaForwardTests|FullyQualifiedName~CudaFastPatchingTests|FullyQualifiedName~CudaPathPatchingTests" \
+  --logger "console;verbosity=normal" 2>&1 | tee "$OUT/cuda-tests.txt" || echo "cuda tests FAILED (see $OUT/cuda-tests.txt); the benches still run"
 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 5 --device cuda 2>&1 | tee "$OUT/bench-forward-cuda-cublas.txt"
 CIRCUITLENS_NO_CUBLAS=1 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 5 --device cuda 2>&1 | tee "$OUT/bench-forward-cuda-tiled.txt"
 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 2 2>&1 | tee "$OUT/bench-forward-cpu.txt"
 "${CLI[@]}" bench patch --pairs 100 --baseline-components 12 --device cuda 2>&1 | tee "$OUT/bench-patch-cuda.txt"
+"${CLI[@]}" bench path-patch --pairs 100 --baseline-senders 3 --device cuda 2>&1 | tee "$OUT/bench-path-patch-cuda.txt"
 
 # PyTorch on the same machine (bench/CircuitLens.Bench.Torch, not in the solution: it restores LibTorch, ≈ 600 MB,
 # from NuGet; that much cannot travel with the working tree, so a machine without network needs it in its NuGet
 # cache). `--device cuda` needs a CUDA LibTorch (TorchSharp-cuda-linux), which the NuGet feed of the development
 # machines does not serve: the script tries it and otherwise runs the comparison on cpu torch, saying so; if
 # LibTorch cannot be restored at all it says that and skips the PyTorch rows. The comparison checks itself
-# (fixtures, CircuitLens) before it prints timings. Two files (the device tool returns at most 8): torch.txt (builds,
-# probe, notes, progress) and bench-torch.md (the comparison's tables).
+# (fixtures, CircuitLens) before it prints timings. One file, since the device tool returns at most 8: bench-torch.txt
+# (builds, probe, notes, progress, then the comparison's markdown tables).
 TORCH_DLL=bench/CircuitLens.Bench.Torch/bin/Release/net10.0/CircuitLens.Bench.Torch.dll
-TORCH_LOG="$OUT/torch.txt"
+TORCH_LOG="$OUT/bench-torch.txt"
 TORCH_DEVICE=""
 if dotnet build -c Release bench/CircuitLens.Bench.Torch -p:TorchPackage=TorchSharp-cuda-linux -v q >> "$TORCH_LOG" 2>&1 \
    && dotnet "$TORCH_DLL" --probe 2>&1 | tee -a "$TORCH_LOG" | grep -q "cuda available: yes"; then
@@ -35,11 +38,11 @@ else
     TORCH_DEVICE=cpu
     echo "NOTE: no CUDA LibTorch (TorchSharp-cuda-linux did not restore, or it sees no GPU): the PyTorch rows ran on cpu torch" | tee -a "$TORCH_LOG"
   else
-    echo "NOTE: LibTorch could not be restored (build output above in torch.txt): no PyTorch rows" | tee -a "$TORCH_LOG"
+    echo "NOTE: LibTorch could not be restored (build output above in bench-torch.txt): no PyTorch rows" | tee -a "$TORCH_LOG"
   fi
 fi
 if [ -n "$TORCH_DEVICE" ]; then
   dotnet "$TORCH_DLL" --device "$TORCH_DEVICE" --pairs 100 --components 12 --single-pairs 8 --batch 64 --seq 128 --repeats 3 \
-    > "$OUT/bench-torch.md" 2>> "$TORCH_LOG" || echo "bench torch failed: see torch.txt" | tee -a "$TORCH_LOG"
-  cat "$OUT/bench-torch.md"
+    >> "$TORCH_LOG" 2>&1 || echo "bench torch failed (see bench-torch.txt)" | tee -a "$TORCH_LOG"
+  cat "$TORCH_LOG"
 fi
