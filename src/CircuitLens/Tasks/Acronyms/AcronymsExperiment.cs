@@ -54,7 +54,7 @@ public static class AcronymsExperiment
         var report = run.NewReport("Acronyms (García-Carrasco et al. 2024): \"The Ketchup Lark Wreck (KL\" → W. Each acronym gives three prompts, one per letter; "
             + "the corruption gives that letter's word another capital. Metric: logit(correct letter) − max logit of the other 25 capital letters. "
             + "Maps: each head's z patched from the clean run into the corrupted one, (patched − corrupted)/(clean − corrupted), batch means.");
-        run.AddRunFacts(report, job, "acronyms", groups,
+        run.AddRunFacts(report, "acronyms", groups,
             Enumerable.Range(0, 3).Select(s => ($"letter {s + 1}: mean clean / corrupted metric", $"{F(cleanPerStep[s])} / {F(corruptPerStep[s])}")),
             filterNote: " (all three letters)");
         report.AddHeatmapGrid(maps, title);

@@ -53,8 +53,9 @@ public sealed class TaskExperimentRun
         return patching.Job;
     }
 
-    /// <summary>The method the maps show: the run's, or "attribution" when no exact sweep ran.</summary>
-    public string Method(PatchingJobResult job) => job.Exact.Count > 0 ? Options.Method.ToString().ToLowerInvariant() : "attribution";
+    /// <summary>The method the maps show: "attribution" when no exact sweep ran, "exact" when both ran (the maps are exact's), else the run's.</summary>
+    public string Method(PatchingJobResult job) =>
+        job.Exact.Count == 0 ? "attribution" : Options.Method == PatchingMethod.Both ? "exact" : Options.Method.ToString().ToLowerInvariant();
 
     /// <summary>The map of a sweep result as the patch command draws it, for this run's model and method.</summary>
     public Heatmap Map(PatchingResult result, PatchingJobResult job, int pairs, string[]? positionLabels = null) =>
@@ -68,12 +69,12 @@ public sealed class TaskExperimentRun
         return report;
     }
 
-    /// <summary>The "Run" table every task shows: model, BOS, <paramref name="unit"/>s generated and patched, filter, method, the task's own facts, run directory.</summary>
-    public void AddRunFacts(HtmlReport report, PatchingJobResult job, string unit, int patched, IEnumerable<(string Key, string Value)> taskFacts, string filterNote = "")
+    /// <summary>The "Run" table every task shows: model, BOS, <paramref name="unit"/>s generated and patched, filter, the run's method, the task's own facts, run directory.</summary>
+    public void AddRunFacts(HtmlReport report, string unit, int patched, IEnumerable<(string Key, string Value)> taskFacts, string filterNote = "")
     {
         report.AddKeyValues("Run", [
             ("model", ModelName), ("prepend BOS", Options.PrependBos ? "yes" : "no"), ($"{unit} generated", Options.N.ToString(CultureInfo.InvariantCulture)),
-            ($"{unit} patched", patched.ToString(CultureInfo.InvariantCulture)), ("correctness filter", ExperimentSteps.FilterName(Options) + filterNote), ("method", Method(job)),
+            ($"{unit} patched", patched.ToString(CultureInfo.InvariantCulture)), ("correctness filter", ExperimentSteps.FilterName(Options) + filterNote), ("method", Options.Method.ToString().ToLowerInvariant()),
             .. taskFacts,
             ("run directory", Path.GetFullPath(Dir)),
         ]);

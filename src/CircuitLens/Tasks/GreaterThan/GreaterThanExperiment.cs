@@ -55,7 +55,7 @@ public static class GreaterThanExperiment
         float circuitProbDiff = years.MeanProbDiff(years.CircuitPatched);
         var report = run.NewReport("Greater-than (Hanna et al. 2023): \"The war lasted from the year 1732 to the year 17\" → the model should put its probability on two-digit years above 32. "
             + "Metric: prob-diff = Σ p(YY' > YY) − Σ p(YY' ≤ YY) at the last position; corrupted prompts start in XX01. Maps show (patched − corrupted)/(clean − corrupted), batch means: 1 = the component alone restores the clean behaviour.");
-        run.AddRunFacts(report, job, "pairs", pairs.Count, [
+        run.AddRunFacts(report, "pairs", pairs.Count, [
             ("mean clean prob-diff", F(job.CleanMetric.Average())), ("mean corrupted prob-diff", F(job.CorruptMetric.Average())),
             ($"mean prob-diff, corrupted + {circuit.Name} patched in", F(circuitProbDiff)),
         ]);

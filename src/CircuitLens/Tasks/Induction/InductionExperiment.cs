@@ -52,7 +52,7 @@ public static class InductionExperiment
         var report = run.NewReport($"Induction (Olsson et al. 2022): a block of {length} random word tokens followed by the block again. In the second copy the next token is the one that followed "
             + "the current token's earlier occurrence. Metric: logit(that token) − logit(the token the corrupted first copy puts there). Maps: each head's z patched from the clean run into the corrupted one, "
             + "(patched − corrupted)/(clean − corrupted), batch means.");
-        run.AddRunFacts(report, job, "rows", pairs.Count, [
+        run.AddRunFacts(report, "rows", pairs.Count, [
             ("mean clean logit diff", F(job.CleanMetric.Average())), ("mean corrupted logit diff", F(job.CorruptMetric.Average())),
             ("mean loss, first copy", F(analysis.FirstHalfLoss)), ("mean loss, second copy", F(analysis.SecondHalfLoss)),
         ]);
