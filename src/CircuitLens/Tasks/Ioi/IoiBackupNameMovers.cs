@@ -13,17 +13,14 @@ namespace CircuitLens.Tasks.Ioi;
 
 public static class IoiBackupNameMovers
 {
-    /// <summary>[layer, head]: (direct effect with <paramref name="nameMovers"/> knocked out − without) / (mean clean − mean corrupted logit difference);
-    /// NaN for the knocked-out heads themselves.</summary>
-    public static Tensor DirectEffectIncrease(HookedTransformer model, PatchingBatch data, CircuitAblation ablation, IReadOnlyCollection<HeadId> nameMovers)
+    /// <summary>[layer, head]: (direct effect with <paramref name="nameMovers"/> knocked out − without) / <paramref name="metricGap"/>
+    /// (the batch's mean clean − mean corrupted logit difference); NaN for the knocked-out heads themselves.</summary>
+    public static Tensor DirectEffectIncrease(HookedTransformer model, PatchingBatch data, CircuitAblation ablation, IReadOnlyCollection<HeadId> nameMovers, double metricGap)
     {
         var before = HeadDirectEffects.Measure(model, data);
         var after = HeadDirectEffects.Measure(model, data, ablation.KnockOut(nameMovers));
-        double clean = data.Metric.FromLogits(model.Forward(data.Clean, LogitsMode.LastPosition)).Average(x => (double)x);
-        double corrupt = data.Metric.FromLogits(model.Forward(data.Corrupt, LogitsMode.LastPosition)).Average(x => (double)x);
-        double gap = clean - corrupt;
         var result = Tensor.Zeros(before.Shape);
-        for (int i = 0; i < result.Length; i++) result.Data[i] = (float)((after.Data[i] - before.Data[i]) / gap);
+        for (int i = 0; i < result.Length; i++) result.Data[i] = (float)((after.Data[i] - before.Data[i]) / metricGap);
         foreach (var h in nameMovers) result[h.Layer, h.Head] = float.NaN;
         return result;
     }

@@ -88,7 +88,8 @@ public static class IoiCircuitAnalysis
         if (nameMovers.Count > 0)
         {
             log($"circuit: knock-out of the name movers {string.Join(" ", nameMovers)} → direct effects");
-            m = m with { KnockoutDirectEffect = IoiBackupNameMovers.DirectEffectIncrease(model, data, ablation, nameMovers), KnockedOut = nameMovers };
+            double gap = toLogits.Clean.Average(x => (double)x) - toLogits.Corrupt.Average(x => (double)x);
+            m = m with { KnockoutDirectEffect = IoiBackupNameMovers.DirectEffectIncrease(model, data, ablation, nameMovers, gap), KnockedOut = nameMovers };
         }
         var classes = IoiHeadClassifier.Classify(m, options.Rule);
 
