@@ -1,7 +1,8 @@
 // Backup name movers on the planted model that has one (toy ioi-backup: 3.0 stays silent while the name
 // mover 2.0 has said IO, and copies IO itself when 2.0 is gone): the knock-out of the found name mover
 // makes 3.0's direct effect grow and the classifier calls it a backup name mover, while path patching in
-// the intact model gives it (nearly) nothing; the toy without a backup head gets no backup name mover.
+// the intact model gives it (nearly) nothing; the toy without a backup head gets no backup name mover;
+// and the direct effects add up, with the embeddings', to the logit difference, with or without a knock-out.
 using CircuitLens.Circuits;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Circuits;
