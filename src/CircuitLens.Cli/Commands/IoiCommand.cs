@@ -94,9 +94,10 @@ internal static class IoiCommand
             return (existing, saved, held);
         }
         var options = NewOptions(r, model, n, seed, pattern, corruption, sweep, method, filter, chunk);
-        // created atomically: two runs started in the same second get two directories
-        var hold = RunDirectory.CreateNew(r.GetValue(runsDir)!, "ioi", DateTime.Now);
-        AtomicFile.WriteAllText(Path.Combine(hold.Directory, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
+        // created atomically, options.json already in it: two runs started in the same second get two directories, and a run
+        // killed at any moment leaves either a directory `--resume` continues or none
+        var hold = RunDirectory.CreateNew(r.GetValue(runsDir)!, "ioi", DateTime.Now,
+            dir => AtomicFile.WriteAllText(Path.Combine(dir, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true })));
         return (hold.Directory, options, hold);
     }
 

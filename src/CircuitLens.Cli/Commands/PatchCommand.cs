@@ -56,17 +56,25 @@ internal static class PatchCommand
             (stageOptions, var plan) = PatchMemory.Apply(m, rows, model.PrependBos(r), stageOptions, device.Kind(r), budget);
             Cli.Stderr.Info(plan.Summary);
             using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails here instead of mixing rows
-            RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>
+            try
             {
-                if (shardRequest is { } request)
+                RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>
                 {
-                    var done = ProgressDisplay.Run($"patching shard {request.Shard}", progress => ShardedPatchExperiment.Run(m, rows, model.PrependBos(r), outDir, "", stageOptions, request, null, progress, ct));
-                    foreach (var warning in done.Patching?.Warnings ?? []) Console.Error.WriteLine($"warning: {warning}");
-                    foreach (var note in done.Notes) Cli.Stderr.Info(note);
-                }
-                else PatchStage.Run(m, rows, model.PrependBos(r), outDir, stageOptions, ct);
-                return true;
-            });
+                    if (shardRequest is { } request)
+                    {
+                        var done = ProgressDisplay.Run($"patching shard {request.Shard}", progress => ShardedPatchExperiment.Run(m, rows, model.PrependBos(r), outDir, "", stageOptions, request, null, progress, ct));
+                        foreach (var warning in done.Patching?.Warnings ?? []) Console.Error.WriteLine($"warning: {warning}");
+                        foreach (var note in done.Notes) Cli.Stderr.Info(note);
+                    }
+                    else PatchStage.Run(m, rows, model.PrependBos(r), outDir, stageOptions, ct);
+                    return true;
+                });
+            }
+            catch (CircuitLensException)
+            {
+                hold.Discard();   // refused (e.g. every pair degenerate): no directory or lock of this run is left behind
+                throw;
+            }
             Cli.Stderr.Info($"report: {Path.Combine(outDir, "report.html")}");
             Console.Out.WriteLine(Path.GetFullPath(outDir));
             return ExitCodes.Ok;
