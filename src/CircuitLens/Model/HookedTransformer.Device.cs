@@ -20,6 +20,9 @@ public sealed partial class HookedTransformer
     /// <summary>The device's fp32 peak GFLOP/s when known (CUDA), else null.</summary>
     public double? DevicePeakGflops => _backend?.PeakGflops;
 
+    /// <summary>The ILGPU forward backend when the model is on an ILGPU device (device engines run their own kernels on it), else null.</summary>
+    internal IlgpuForward? IlgpuBackend => _backend as IlgpuForward;
+
     /// <summary>Moves the model to <paramref name="device"/> (weights are uploaded once) and returns it. Throws a CircuitLensException when the device is not available.</summary>
     public HookedTransformer To(DeviceKind device)
     {

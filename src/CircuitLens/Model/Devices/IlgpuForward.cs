@@ -18,6 +18,7 @@ internal sealed class IlgpuForward : IForwardBackend
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _weights;
     private readonly object _gate = new();
     private DeviceWorkspace? _ws;
+    private DeviceActivations? _retain;   // during RunOnDevice: where Fire copies the activations it keeps
 
     public IlgpuForward(IlgpuDevice device, Gpt2Weights weights)
     {
@@ -35,7 +36,21 @@ internal sealed class IlgpuForward : IForwardBackend
 
     private ArrayView<float> W(ParamView p) => _weights.View.SubView(p.Offset, p.Length);
 
-    public ForwardResult Run(TokenBatch batch, ForwardOptions options, HookRegistry hooks)
+    public ForwardResult Run(TokenBatch batch, ForwardOptions options, HookRegistry hooks) => Run(batch, options, hooks, null)!;
+
+    /// <summary>
+    /// Runs the whole model with no hooks and no logits, copying (device to device) the activations <paramref name="into"/>
+    /// keeps; nothing comes back to the host. Device engines (attribution) read them from there.
+    /// </summary>
+    internal void RunOnDevice(TokenBatch batch, DeviceActivations into) =>
+        Run(batch, new ForwardOptions { Logits = LogitsMode.None }, HookRegistry.Empty, into);
+
+    internal Gpt2Weights Weights => _w;
+
+    /// <summary>A weight tensor's view in the uploaded parameter buffer.</summary>
+    internal ArrayView<float> Param(ParamView p) => W(p);
+
+    private ForwardResult? Run(TokenBatch batch, ForwardOptions options, HookRegistry hooks, DeviceActivations? retain)
     {
         int B = batch.BatchSize, T = batch.SeqLen, C = _cfg.DModel;
         if (T > _cfg.NCtx) throw new CircuitLensException($"sequence of {T} tokens is longer than the model's context ({_cfg.NCtx})");
@@ -44,6 +59,7 @@ internal sealed class IlgpuForward : IForwardBackend
             throw new ArgumentOutOfRangeException(nameof(options), $"layers [{start}, {stop}) out of range for {_cfg.NLayers} layers");
         lock (_gate)
         {
+            _retain = retain;
             var ws = _ws is { } cached && cached.B == B && cached.T == T ? cached : Replace(B, T);
             var pad = new int[B];
             for (int b = 0; b < B; b++) pad[b] = batch.PadLeft(b);
@@ -58,6 +74,8 @@ internal sealed class IlgpuForward : IForwardBackend
             }
             for (int l = start; l < stop; l++) Block(ws, l, batch, hooks);
 
+            _retain = null;
+            if (retain is not null) return null;
             Tensor? logits = options.StopAtLayer is not null || options.Logits == LogitsMode.None ? null : Unembed(ws, batch, options.Logits, hooks);
             return new ForwardResult(logits, ws.Resid.Download());
         }
@@ -189,9 +207,10 @@ internal sealed class IlgpuForward : IForwardBackend
         return host;
     }
 
-    // hooks see (and may edit) a host copy; it goes back to the device afterwards
-    private static void Fire(HookRegistry hooks, HookPoint point, int layer, DeviceTensor activation, TokenBatch batch)
+    // hooks see (and may edit) a host copy; it goes back to the device afterwards. RunOnDevice keeps a device copy.
+    private void Fire(HookRegistry hooks, HookPoint point, int layer, DeviceTensor activation, TokenBatch batch)
     {
+        _retain?.Keep(point, layer, activation);
         if (!hooks.Active(point, layer)) return;
         var host = activation.Download();
         hooks.Fire(point, layer, host, batch);
