@@ -14,3 +14,14 @@ public class CudaBackwardTests
     [CudaFact] public void ComparisonCatchesABrokenInputAndASwappedSeed() => DeviceBackwardChecks.ComparisonCatchesABrokenInputAndASwappedSeed(M);
     [CudaFact] public void ErfGeluBackwardMatchesTheCpuPass() => DeviceBackwardChecks.ErfGeluBackwardMatchesTheCpuPass(w => new HookedTransformer(w).To(DeviceKind.Cuda));
 }
+
+public class CudaAttributionTests
+{
+    private static HookedTransformer M => DeviceModels.Cuda;
+
+    [CudaFact] public void EverySweepMatchesTheCpuEngineLogitDiff() => DeviceAttributionChecks.EverySweepMatchesTheCpuEngine(M, "logit-diff");
+    [CudaFact] public void EverySweepMatchesTheCpuEngineProbDiff() => DeviceAttributionChecks.EverySweepMatchesTheCpuEngine(M, "prob-diff");
+    [CudaFact] public void EverySweepMatchesTheCpuEngineLogitDiffToMax() => DeviceAttributionChecks.EverySweepMatchesTheCpuEngine(M, "logit-diff-to-max");
+
+    [CudaFact] public void ChunksAndLayerSelectionsMatchTheCpuEngine() => DeviceAttributionChecks.ChunksAndLayerSelectionsMatchTheCpuEngine(M);
+}

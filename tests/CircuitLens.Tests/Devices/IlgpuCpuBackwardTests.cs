@@ -15,3 +15,13 @@ public class IlgpuCpuBackwardTests
     [Fact] public void ComparisonCatchesABrokenInputAndASwappedSeed() => DeviceBackwardChecks.ComparisonCatchesABrokenInputAndASwappedSeed(M);
     [Fact] public void ErfGeluBackwardMatchesTheCpuPass() => DeviceBackwardChecks.ErfGeluBackwardMatchesTheCpuPass(w => new HookedTransformer(w).To(DeviceKind.IlgpuCpu));
 }
+
+public class IlgpuCpuAttributionTests
+{
+    private static HookedTransformer M => DeviceModels.IlgpuCpu;
+
+    [Theory, InlineData("logit-diff"), InlineData("prob-diff"), InlineData("logit-diff-to-max")]
+    public void EverySweepMatchesTheCpuEngine(string metric) => DeviceAttributionChecks.EverySweepMatchesTheCpuEngine(M, metric);
+
+    [Fact] public void ChunksAndLayerSelectionsMatchTheCpuEngine() => DeviceAttributionChecks.ChunksAndLayerSelectionsMatchTheCpuEngine(M);
+}
