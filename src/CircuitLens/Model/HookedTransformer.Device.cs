@@ -1,6 +1,7 @@
 // Where a HookedTransformer runs (TransformerLens' model.to(device)): the CPU SIMD engine by default,
 // or a device backend from Model/Devices. Everything that goes through Run — caches, hooks, generation,
-// the plain patching engine — follows the device; the fast exact and attribution engines are CPU-only.
+// the plain patching engine — follows the device; attribution patching runs its own device engine there
+// (DeviceAttributionSums); the fast exact engine is CPU-only.
 using CircuitLens.Model.Devices;
 
 namespace CircuitLens.Model;

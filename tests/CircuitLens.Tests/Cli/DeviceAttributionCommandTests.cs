@@ -1,0 +1,31 @@
+// `patch --method attribution --device ilgpu-cpu` end to end: the device run writes the cpu run's maps
+// (within the tolerance) and records the device; `--method both` still refuses a device by name.
+using CircuitLens.Tensors;
+
+namespace CircuitLens.Tests.Cli;
+
+[Collection(ConsoleCollection.Name)]
+public sealed class DeviceAttributionCommandTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("circuitlens-clidevattr-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void AttributionOnIlgpuCpuWritesTheCpuMaps()
+    {
+        string pairs = CliFixture.WritePairs(_dir);
+        string cpu = Path.Combine(_dir, "cpu"), device = Path.Combine(_dir, "device");
+        string[] Args(string method) => ["patch", "--model", CliFixture.Model, "--pairs", pairs, "--sweep", "head-z,resid-pre,head-pattern-by-pos", "--no-bos", "--method", method, "--no-plots"];
+        var args = Args("attribution");
+        CliRunner.Ok([.. args, "--out", cpu]);
+        var run = CliRunner.Ok([.. args, "--device", "ilgpu-cpu", "--out", device]);
+        Assert.Contains("ilgpu-cpu", run.Stderr);
+        foreach (var file in new[] { "head-z.npy", "resid-pre.npy", "head-pattern-by-pos.npy", "clean_metric.npy", "corrupt_metric.npy" })
+            TensorAssert.Close(NpyFile.Read(Path.Combine(cpu, file)), NpyFile.Read(Path.Combine(device, file)), $"{file} on ilgpu-cpu");
+
+        var both = CliRunner.Run([.. Args("both"), "--device", "ilgpu-cpu", "--out", Path.Combine(_dir, "both")]);
+        Assert.Equal(1, both.Exit);
+        Assert.Contains("--method attribution", Assert.Single(both.ErrorLines));
+    }
+}
