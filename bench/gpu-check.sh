@@ -11,6 +11,10 @@ CLI=(dotnet src/CircuitLens.Cli/bin/Release/net10.0/CircuitLens.Cli.dll)
 "${CLI[@]}" devices | tee "$OUT/devices.tsv"
 dotnet test tests/CircuitLens.Tests -c Release --no-build --filter "FullyQualifiedName~CudaForwardTests" \
   --logger "console;verbosity=normal" 2>&1 | tee "$OUT/cuda-tests.txt"
+# the backward kernels and device attribution (cuda against the cpu engine and the fixtures); `bench patch
+# --device cuda` below also times attribution on the device next to the cpu engine
+dotnet test tests/CircuitLens.Tests -c Release --no-build --filter "FullyQualifiedName~CudaBackwardTests|FullyQualifiedName~CudaAttributionTests" \
+  --logger "console;verbosity=normal" 2>&1 | tee "$OUT/cuda-attribution-tests.txt"
 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 5 --device cuda 2>&1 | tee "$OUT/bench-forward-cuda-cublas.txt"
 CIRCUITLENS_NO_CUBLAS=1 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 5 --device cuda 2>&1 | tee "$OUT/bench-forward-cuda-tiled.txt"
 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 2 2>&1 | tee "$OUT/bench-forward-cpu.txt"

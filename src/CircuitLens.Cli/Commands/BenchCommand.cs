@@ -99,6 +99,7 @@ internal static class BenchCommand
                 if (r.GetValue(probDiff)) throw new CircuitLensException($"--prob-diff times the fast exact engine, which runs on the cpu device only; drop --device {r.GetValue(patchDevices.Device)}");
                 // the plain engine, through hooks, on the device (the fast exact engine is cpu-only)
                 lines.AddRange(BenchDeviceMode.Patch(m, device, data, s, components, r.GetValue(baseline) is int kb and > 0 ? kb : 12));
+                lines.AddRange(BenchDeviceMode.Attribution(m, device, data));
                 Print("patch", lines);
                 return ExitCodes.Ok;
             }

@@ -1,5 +1,6 @@
 // `patch --method attribution --device ilgpu-cpu` end to end: the device run writes the cpu run's maps
-// (within the tolerance) and records the device; `--method both` still refuses a device by name.
+// (within the tolerance) and records the device; `--method both` still refuses a device by name;
+// `bench patch --device ilgpu-cpu` times attribution on the device and on the cpu.
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Tests.Cli;
@@ -27,5 +28,13 @@ public sealed class DeviceAttributionCommandTests : IDisposable
         var both = CliRunner.Run([.. Args("both"), "--device", "ilgpu-cpu", "--out", Path.Combine(_dir, "both")]);
         Assert.Equal(1, both.Exit);
         Assert.Contains("--method attribution", Assert.Single(both.ErrorLines));
+    }
+
+    [Fact]
+    public void BenchPatchOnIlgpuCpuTimesAttributionOnTheDeviceAndTheCpu()
+    {
+        var result = CliRunner.Ok("bench", "patch", "--model", CliFixture.Model, "--pairs", "2", "--baseline-components", "1", "--device", "ilgpu-cpu");
+        Assert.Matches(@"ilgpu-cpu attribution \(8 sweeps\)\s+\d+\.\d\d s for 2 pairs", result.Stdout);
+        Assert.Matches(@"cpu attribution \(8 sweeps\)\s+\d+\.\d\d s \(device speed-up \d+\.\d\d×\)", result.Stdout);
     }
 }
