@@ -1,6 +1,7 @@
 // `patch --method attribution --device ilgpu-cpu` end to end: the device run writes the cpu run's maps
 // (within the tolerance) and records the device; `--method both` still refuses a device by name;
-// `bench patch --device ilgpu-cpu` times attribution on the device and on the cpu.
+// `bench patch --device ilgpu-cpu` times attribution on the device and on the cpu; `circuit discover
+// --device ilgpu-cpu` scores the cpu run's edges.
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Tests.Cli;
@@ -36,5 +37,24 @@ public sealed class DeviceAttributionCommandTests : IDisposable
         var result = CliRunner.Ok("bench", "patch", "--model", CliFixture.Model, "--pairs", "2", "--baseline-components", "1", "--device", "ilgpu-cpu");
         Assert.Matches(@"ilgpu-cpu attribution \(8 sweeps\)\s+\d+\.\d\d s for 2 pairs", result.Stdout);
         Assert.Matches(@"cpu attribution \(8 sweeps\)\s+\d+\.\d\d s \(device speed-up \d+\.\d\d×\)", result.Stdout);
+    }
+
+    [Fact]
+    public void CircuitDiscoverOnIlgpuCpuScoresTheCpuEdges()
+    {
+        string[] Args(string outDir) => ["circuit", "discover", "--model", CliFixture.Model, "--pairs", CircuitLens.Tests.Circuits.CircuitFixtures.File("pairs.jsonl"),
+            "--no-bos", "--method", "eap-ig", "--steps", "2", "--out", outDir];
+        string cpu = Path.Combine(_dir, "discover-cpu"), device = Path.Combine(_dir, "discover-device");
+        CliRunner.Ok(Args(cpu));
+        var run = CliRunner.Ok([.. Args(device), "--device", "ilgpu-cpu"]);
+        Assert.Contains("device ilgpu-cpu:", run.Stderr);
+        Dictionary<string, double> Edges(string dir) => File.ReadLines(Path.Combine(dir, "edges.csv")).Skip(1)
+            .Select(l => l.Split(',')).ToDictionary(p => $"{p[0]}->{p[1]}", p => double.Parse(p[2], System.Globalization.CultureInfo.InvariantCulture));
+        var want = Edges(cpu);
+        var got = Edges(device);
+        Assert.Equal(want.Keys.Order(), got.Keys.Order());
+        double scale = want.Values.Max(Math.Abs);
+        foreach (var (edge, score) in want)
+            Assert.True(Math.Abs(got[edge] - score) <= 1e-4 * scale + 1e-3 * Math.Abs(score), $"{edge}: {got[edge]} on ilgpu-cpu, {score} on cpu");
     }
 }

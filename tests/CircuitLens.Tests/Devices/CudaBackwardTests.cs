@@ -24,4 +24,5 @@ public class CudaAttributionTests
     [CudaFact] public void EverySweepMatchesTheCpuEngineLogitDiffToMax() => DeviceAttributionChecks.EverySweepMatchesTheCpuEngine(M, "logit-diff-to-max");
 
     [CudaFact] public void ChunksAndLayerSelectionsMatchTheCpuEngine() => DeviceAttributionChecks.ChunksAndLayerSelectionsMatchTheCpuEngine(M);
+    [CudaFact] public void EdgeAttributionMatchesTheCpu() => DeviceAttributionChecks.EdgeAttributionMatchesTheCpu(M);
 }

@@ -1,7 +1,9 @@
 // Attribution patching on an ILGPU device against the CPU engine, on the tiny fixture: every sweep
 // attribution supports × the three metrics, each metric's pair file from the fixture (no BOS; the pairs
 // differ in length, so the batch is left-padded), in chunks sorted by length and with a --layers
-// selection; the clean and corrupted metrics also against the fixture's float64 values.
+// selection; the clean and corrupted metrics also against the fixture's float64 values. Edge attribution
+// (EAP, EAP-IG) on the device against the CPU path, edge by edge.
+using CircuitLens.Circuits;
 using CircuitLens.Patching;
 using CircuitLens.Model;
 using CircuitLens.Tasks.Pairs;
@@ -72,5 +74,30 @@ internal static class DeviceAttributionChecks
             TensorAssert.Close(whole[i].Patched, device[i].Patched, $"{m.Device} chunks of 2 vs one chunk, {sweeps[i].Name}", 1e-4 * scale, 1e-3);
         }
         Assert.Equal(2, device[0].Patched.Dim(1));
+    }
+
+    public static void EdgeAttributionMatchesTheCpu(HookedTransformer m)
+    {
+        Assert.NotNull(m.IlgpuBackend);
+        // the circuits fixture's logit-diff pairs, and the padded logit-diff-to-max pairs
+        foreach (var (data, what) in new[] { (CircuitLens.Tests.Circuits.CircuitFixtures.Batch(), "logit-diff"), (Pairs("logit-diff-to-max").Data, "logit-diff-to-max") })
+            foreach (var (method, steps) in new[] { (EdgeMethod.Eap, 1), (EdgeMethod.EapIg, 3) })
+            {
+                var cpu = EdgeAttribution.Run(TinyGpt2.Model, data, method, steps, rowsPerChunk: 5);
+                var device = EdgeAttribution.Run(m, data, method, steps, rowsPerChunk: 5);
+                Assert.Equal(cpu.Senders, device.Senders);
+                Assert.Equal(cpu.Receivers, device.Receivers);
+                double scale = 0;
+                foreach (double v in cpu.Scores) if (!double.IsNaN(v)) scale = Math.Max(scale, Math.Abs(v));
+                Assert.True(scale > 0, "every edge score is zero");
+                for (int s = 0; s < cpu.Senders.Count; s++)
+                    for (int r = 0; r < cpu.Receivers.Count; r++)
+                    {
+                        double want = cpu.Scores[s, r], got = device.Scores[s, r];
+                        string edge = $"{m.Device} {what} {method}: {cpu.Senders[s]} -> {cpu.Receivers[r]}";
+                        if (double.IsNaN(want)) { Assert.True(double.IsNaN(got), $"{edge} is {got}, expected no edge"); continue; }
+                        Assert.True(Math.Abs(got - want) <= 1e-4 * scale + 1e-3 * Math.Abs(want), $"{edge} scores {got}, expected {want} (scale {scale:G3})");
+                    }
+            }
     }
 }

@@ -24,4 +24,5 @@ public class IlgpuCpuAttributionTests
     public void EverySweepMatchesTheCpuEngine(string metric) => DeviceAttributionChecks.EverySweepMatchesTheCpuEngine(M, metric);
 
     [Fact] public void ChunksAndLayerSelectionsMatchTheCpuEngine() => DeviceAttributionChecks.ChunksAndLayerSelectionsMatchTheCpuEngine(M);
+    [Fact] public void EdgeAttributionMatchesTheCpu() => DeviceAttributionChecks.EdgeAttributionMatchesTheCpu(M);
 }

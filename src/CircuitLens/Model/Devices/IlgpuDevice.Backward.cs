@@ -1,4 +1,5 @@
-// The backward and attribution kernels of an IlgpuDevice (IlgpuKernels.Backward, IlgpuKernels.Attribution),
+// The backward and attribution kernels of an IlgpuDevice (IlgpuKernels.Backward, IlgpuKernels.Attribution: the sums
+// and edge attribution's row gathers),
 // compiled the first time a backward pass or an attribution sum needs them, so forward-only runs never pay
 // for their compilation. Grid-stride launches like the forward kernels.
 using ILGPU;
@@ -61,6 +62,17 @@ internal sealed partial class IlgpuDevice
     /// <summary>(B·S; out, clean, corrupt, grad, first, shape).</summary>
     public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SegmentShape> SegmentDotOverPositions =>
         _segmentDotOverPositions ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SegmentShape>(IlgpuKernels.SegmentDotOverPositions));
+
+    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRows;
+    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRowsDifference;
+
+    /// <summary>(n·W; dst, src, index, W).</summary>
+    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> GatherRows =>
+        _gatherRows ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.GatherRows));
+
+    /// <summary>(n·W; dst, a, b, index, W).</summary>
+    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> GatherRowsDifference =>
+        _gatherRowsDifference ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.GatherRowsDifference));
 
     private Action<int, A, B, C, D, E, F, G, H> Wrap<A, B, C, D, E, F, G, H>(Action<Index1D, Extent, A, B, C, D, E, F, G, H> k)
         where A : struct where B : struct where C : struct where D : struct where E : struct where F : struct where G : struct where H : struct =>

@@ -39,11 +39,11 @@ internal sealed class IlgpuForward : IForwardBackend
     public ForwardResult Run(TokenBatch batch, ForwardOptions options, HookRegistry hooks) => Run(batch, options, hooks, null)!;
 
     /// <summary>
-    /// Runs the whole model with no hooks and no logits, copying (device to device) the activations <paramref name="into"/>
-    /// keeps; nothing comes back to the host. Device engines (attribution) read them from there.
+    /// Runs the whole model with no logits, copying (device to device) the activations <paramref name="into"/> keeps (after
+    /// any hooks); nothing comes back to the host but what hooks read. Device engines (attribution) read them from there.
     /// </summary>
-    internal void RunOnDevice(TokenBatch batch, DeviceActivations into) =>
-        Run(batch, new ForwardOptions { Logits = LogitsMode.None }, HookRegistry.Empty, into);
+    internal void RunOnDevice(TokenBatch batch, DeviceActivations into, HookRegistry? hooks = null) =>
+        Run(batch, new ForwardOptions { Logits = LogitsMode.None }, hooks ?? HookRegistry.Empty, into);
 
     internal Gpt2Weights Weights => _w;
 
@@ -210,11 +210,13 @@ internal sealed class IlgpuForward : IForwardBackend
     // hooks see (and may edit) a host copy; it goes back to the device afterwards. RunOnDevice keeps a device copy.
     private void Fire(HookRegistry hooks, HookPoint point, int layer, DeviceTensor activation, TokenBatch batch)
     {
+        if (hooks.Active(point, layer))
+        {
+            var host = activation.Download();
+            hooks.Fire(point, layer, host, batch);
+            activation.Buffer.View.CopyFromCPU(host.Data);
+        }
         _retain?.Keep(point, layer, activation);
-        if (!hooks.Active(point, layer)) return;
-        var host = activation.Download();
-        hooks.Fire(point, layer, host, batch);
-        activation.Buffer.View.CopyFromCPU(host.Data);
     }
 
     public void Dispose()

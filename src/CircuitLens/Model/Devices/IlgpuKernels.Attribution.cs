@@ -4,6 +4,7 @@
 // (b, t) is L consecutive floats from b·StrideB + t·StrideT + s·StrideS: for (B,T,NH·HS) head
 // activations S = NH, L = HS; for a (B,T,C) residual S = 1, L = C; for (B,T,d_mlp) neurons S = d_mlp,
 // L = 1; for a (B,NH,T,T) pattern S = NH, L = T (a segment is head s's row of weights at query t).
+// Also the row gathers edge attribution builds its sender and receiver blocks with.
 using ILGPU;
 
 namespace CircuitLens.Model.Devices;
@@ -49,4 +50,24 @@ internal readonly struct SegmentShape(int t, int segments, int length, long stri
     public readonly long StrideB = strideB, StrideT = strideT, StrideS = strideS;
 
     public long Offset(int b, int t, int s) => b * StrideB + t * StrideT + s * StrideS;
+}
+
+internal static partial class IlgpuKernels
+{
+    // src is (rows,W), index is (n), dst is (n,W): dst[i] = src[index[i]] (edge attribution's chunks of rows)
+    public static void GatherRows(Index1D thread, Extent extent, ArrayView<float> dst, ArrayView<float> src, ArrayView<int> index, int w)
+    {
+        for (int i = thread; i < extent.Total; i += extent.Stride)
+            dst[i] = src[(long)index[i / w] * w + i % w];
+    }
+
+    // a, b are (rows,W), index is (n), dst is (n,W): dst[i] = a[index[i]] − b[index[i]]
+    public static void GatherRowsDifference(Index1D thread, Extent extent, ArrayView<float> dst, ArrayView<float> a, ArrayView<float> b, ArrayView<int> index, int w)
+    {
+        for (int i = thread; i < extent.Total; i += extent.Stride)
+        {
+            long o = (long)index[i / w] * w + i % w;
+            dst[i] = a[o] - b[o];
+        }
+    }
 }
