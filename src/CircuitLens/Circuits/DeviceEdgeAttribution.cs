@@ -38,12 +38,12 @@ internal static class DeviceEdgeAttribution
                 {
                     hostEmbeddings ??= Embeddings(clean);
                     hostCorruptEmbeddings ??= Embeddings(corrupt);
-                    interpolated = new DeviceActivations(dev, EdgeAttribution.RunNeeds(L));
+                    interpolated = new DeviceActivations(dev, n => Gpt2Backward.NeedsInCache(n, L));   // its backward pass and receivers read only these
                     var hooks = new HookRegistry(L, EdgeAttribution.InterpolationHooks(hostEmbeddings, hostCorruptEmbeddings, EdgeAttribution.Alpha(k, runs)));
                     forward.RunOnDevice(data.Clean, interpolated, hooks);
                 }
                 var run = interpolated ?? clean;
-                var lastRows = LastRows(dev, run[HookPoint.ResidPost, L - 1]);
+                var lastRows = dev.DownloadLastRows(run[HookPoint.ResidPost, L - 1]);
                 var dFinal = new float[lastRows.Length];
                 data.Metric.Gradient(forward.Weights, Enumerable.Range(0, data.Count).ToArray(), lastRows, dFinal);
                 using var grads = IlgpuBackward.Gradients(forward, data.Clean, run, dFinal, EdgeAttribution.GradientNeeded(L));
@@ -58,18 +58,6 @@ internal static class DeviceEdgeAttribution
         var cache = new ActivationCache();
         foreach (var p in new[] { HookPoint.Embed, HookPoint.PosEmbed }) cache.Set(HookNames.Name(p), acts[HookNames.Name(p)].Download());
         return cache;
-    }
-
-    // resid is (B,T,C) on the device → (B,C) on the host: each example's last position
-    private static float[] LastRows(IlgpuDevice dev, DeviceTensor resid)
-    {
-        int b = resid.Shape[0], t = resid.Shape[1], c = resid.Shape[2];
-        using var last = dev.Allocate(b * c);
-        dev.GatherLast(b * c, last.View, resid.View, t, c);
-        var host = new float[b * c];
-        dev.Accelerator.Synchronize();
-        last.View.CopyToCPU(host);
-        return host;
     }
 
     private static ArrayView<float> Tail(ArrayView<float> view, long from) => view.SubView(from, view.Length - from);
@@ -143,18 +131,18 @@ internal static class DeviceEdgeAttribution
                     var lw = _w.Layers[l];
                     if (v.Node.IsMlp)
                     {
-                        _dev.GatherRows(n * M, gathered.View, grads[HookPoint.MlpPre, l].View, idx, M);
+                        _dev.GatherIndexedRows(n * M, gathered.View, grads[HookPoint.MlpPre, l].View, idx, M);
                         _dev.MatMul(dLn.View, gathered.View, forward.Param(lw.MlpInWeight), null, n, C, M, M, M, C, transB: true);
-                        _dev.GatherRows(width, x.View, run[HookPoint.ResidMid, l].View, idx, C);
+                        _dev.GatherIndexedRows(width, x.View, run[HookPoint.ResidMid, l].View, idx, C);
                         _dev.LayerNormBackward(n, dst, dScale.View, dLn.View, x.View, forward.Param(lw.Ln2Weight), C, cfg.LayerNormEps);
                     }
                     else
                     {
                         int h = v.Node.Head, column = (v.Input - HookPoint.Q) * C + h * D;
                         // the receiver's q/k/v gradient rows (n,C); head h's HS columns times W_qkv's
-                        _dev.GatherRows(width, gathered.View, grads[v.Input, l].View, idx, C);
+                        _dev.GatherIndexedRows(width, gathered.View, grads[v.Input, l].View, idx, C);
                         _dev.MatMul(dLn.View, gathered.View.SubView(h * D, gathered.Length - h * D), Tail(forward.Param(lw.QkvWeight), column), null, n, C, D, C, 3 * C, C, transB: true);
-                        _dev.GatherRows(width, x.View, run[HookPoint.ResidPre, l].View, idx, C);
+                        _dev.GatherIndexedRows(width, x.View, run[HookPoint.ResidPre, l].View, idx, C);
                         _dev.LayerNormBackward(n, dst, dScale.View, dLn.View, x.View, forward.Param(lw.Ln1Weight), C, cfg.LayerNormEps);
                     }
                 }

@@ -44,7 +44,7 @@ internal sealed class DeviceAttributionSums : IAttributionSums, IDisposable
         {
             corrupt = new DeviceActivations(dev, n => needed.Contains(n) || Gpt2Backward.NeedsInCache(n, nLayers));
             forward.RunOnDevice(chunk.Corrupt, corrupt);
-            var corruptRows = LastRows(dev, corrupt[final]);
+            var corruptRows = dev.DownloadLastRows(corrupt[final]);
             var pairs = Enumerable.Range(0, chunk.Count).ToArray();
             corruptMetric = new float[chunk.Count];
             chunk.Metric.Evaluate(w, pairs, corruptRows, corruptMetric);
@@ -54,7 +54,7 @@ internal sealed class DeviceAttributionSums : IAttributionSums, IDisposable
             clean = new DeviceActivations(dev, n => needed.Contains(n) || n == final);
             forward.RunOnDevice(chunk.Clean, clean);
             cleanMetric = new float[chunk.Count];
-            chunk.Metric.Evaluate(w, pairs, LastRows(dev, clean[final]), cleanMetric);
+            chunk.Metric.Evaluate(w, pairs, dev.DownloadLastRows(clean[final]), cleanMetric);
 
             grads = IlgpuBackward.Gradients(forward, chunk.Corrupt, corrupt, dFinal, needed.Contains);
             return new DeviceAttributionSums(dev, clean, corrupt, grads, first, chunk.SeqLen, nLayers);
@@ -64,18 +64,6 @@ internal sealed class DeviceAttributionSums : IAttributionSums, IDisposable
             corrupt?.Dispose(); clean?.Dispose(); grads?.Dispose();
             throw;
         }
-    }
-
-    // resid is (B,T,C) on the device → (B,C) on the host: each example's last position
-    private static float[] LastRows(IlgpuDevice dev, DeviceTensor resid)
-    {
-        int b = resid.Shape[0], t = resid.Shape[1], c = resid.Shape[2];
-        using var last = dev.Allocate(b * c);
-        dev.GatherLast(b * c, last.View, resid.View, t, c);
-        var host = new float[b * c];
-        dev.Accelerator.Synchronize();
-        last.View.CopyToCPU(host);
-        return host;
     }
 
     public float[] PerPosition(string hookName, int segments) => Sums(hookName, segments, perPosition: true);

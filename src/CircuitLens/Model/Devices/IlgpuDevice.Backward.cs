@@ -63,16 +63,28 @@ internal sealed partial class IlgpuDevice
     public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SegmentShape> SegmentDotOverPositions =>
         _segmentDotOverPositions ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SegmentShape>(IlgpuKernels.SegmentDotOverPositions));
 
-    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRows;
+    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherIndexedRows;
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRowsDifference;
 
     /// <summary>(n·W; dst, src, index, W).</summary>
-    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> GatherRows =>
-        _gatherRows ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.GatherRows));
+    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> GatherIndexedRows =>
+        _gatherIndexedRows ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.GatherIndexedRows));
 
     /// <summary>(n·W; dst, a, b, index, W).</summary>
     public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> GatherRowsDifference =>
         _gatherRowsDifference ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.GatherRowsDifference));
+
+    /// <summary>resid (B,T,C) on the device → (B,C) on the host: each example's last position (what a metric and its gradient read).</summary>
+    public float[] DownloadLastRows(DeviceTensor resid)
+    {
+        int b = resid.Shape[0], t = resid.Shape[1], c = resid.Shape[2];
+        using var last = Allocate(b * c);
+        GatherLast(b * c, last.View, resid.View, t, c);
+        var host = new float[b * c];
+        Accelerator.Synchronize();
+        last.View.CopyToCPU(host);
+        return host;
+    }
 
     private Action<int, A, B, C, D, E, F, G, H> Wrap<A, B, C, D, E, F, G, H>(Action<Index1D, Extent, A, B, C, D, E, F, G, H> k)
         where A : struct where B : struct where C : struct where D : struct where E : struct where F : struct where G : struct where H : struct =>

@@ -55,7 +55,7 @@ internal readonly struct SegmentShape(int t, int segments, int length, long stri
 internal static partial class IlgpuKernels
 {
     // src is (rows,W), index is (n), dst is (n,W): dst[i] = src[index[i]] (edge attribution's chunks of rows)
-    public static void GatherRows(Index1D thread, Extent extent, ArrayView<float> dst, ArrayView<float> src, ArrayView<int> index, int w)
+    public static void GatherIndexedRows(Index1D thread, Extent extent, ArrayView<float> dst, ArrayView<float> src, ArrayView<int> index, int w)
     {
         for (int i = thread; i < extent.Total; i += extent.Stride)
             dst[i] = src[(long)index[i / w] * w + i % w];
