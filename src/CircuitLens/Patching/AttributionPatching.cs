@@ -9,6 +9,8 @@
 // Results are raw "patched metric" estimates in the exact sweeps' PatchingResult layout, so
 // the two compare directly. It runs no exact patching; it is only as good as the linear approximation
 // (weak on the residual stream, MLP0 and saturated attention).
+// On an ILGPU device (model.To(cuda|ilgpu-cpu)) each chunk's runs, backward pass and per-component sums run
+// there instead (DeviceAttributionSums); either way the sums go through the one sweep layout here (Fill).
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using CircuitLens.Hooks;
 using CircuitLens.Model;
