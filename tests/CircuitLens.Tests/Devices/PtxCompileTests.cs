@@ -1,0 +1,53 @@
+// Every backward and attribution kernel compiled to PTX (sm_80, PTX ISA 8.0: runs on Ampere and Hopper) by ILGPU's CUDA backend,
+// on any machine: ILGPU's CPU accelerator runs kernels as .NET code, so a construct the CUDA backend
+// cannot translate would otherwise only show on a GPU. No CUDA driver or device is needed to compile.
+using System.Reflection;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+using CircuitLens.Model.Devices;
+
+namespace CircuitLens.Tests.Devices;
+
+public class PtxCompileTests
+{
+    public static TheoryData<string> BackwardAndAttributionKernels => new()
+    {
+        nameof(IlgpuKernels.LayerNormBackward), nameof(IlgpuKernels.GeluTanhBackward), nameof(IlgpuKernels.GeluErfBackward),
+        nameof(IlgpuKernels.AttentionPatternBackward), nameof(IlgpuKernels.SoftmaxBackward), nameof(IlgpuKernels.AttentionQueryBackward),
+        nameof(IlgpuKernels.AttentionKeyValueBackward), nameof(IlgpuKernels.MergeQkv), nameof(IlgpuKernels.SeedLastRows),
+        nameof(IlgpuKernels.SegmentDotPerPosition), nameof(IlgpuKernels.SegmentDotOverPositions),
+        nameof(IlgpuKernels.GatherIndexedRows), nameof(IlgpuKernels.GatherRowsDifference),
+    };
+
+    [Theory, MemberData(nameof(BackwardAndAttributionKernels))]
+    public void CompilesToPtx(string kernel)
+    {
+        var compiled = Compile(typeof(IlgpuKernels).GetMethod(kernel, BindingFlags.Public | BindingFlags.Static)!);
+        Assert.Contains($".entry Kernel_{kernel}(", compiled);
+        Assert.Contains(".target sm_80", compiled);
+    }
+
+    // the check is not vacuous: a kernel that allocates a managed array on the device does not compile
+    [Fact]
+    public void AKernelTheCudaBackendCannotTranslateFails()
+    {
+        var e = Assert.ThrowsAny<Exception>(() => Compile(typeof(PtxCompileTests).GetMethod(nameof(AllocatingKernel), BindingFlags.NonPublic | BindingFlags.Static)!));
+        Assert.Contains(nameof(AllocatingKernel), e.Message + " " + e.InnerException?.Message);
+    }
+
+    private static void AllocatingKernel(Index1D i, ArrayView<float> a)
+    {
+        var scratch = new float[i + 1];
+        a[i] = scratch.Length;
+    }
+
+    private static string Compile(MethodInfo kernel)
+    {
+        using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
+        using var backend = new PTXBackend(context, CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, null);
+        return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(kernel), KernelSpecialization.Empty)).PTXAssembly;
+    }
+}
