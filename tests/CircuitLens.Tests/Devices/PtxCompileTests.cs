@@ -1,4 +1,4 @@
-// Every backward and attribution kernel compiled to PTX (sm_80, PTX ISA 8.0: runs on Ampere and Hopper) by ILGPU's CUDA backend,
+// Every backward, attribution and forward kernel compiled to PTX (sm_80, PTX ISA 8.0: runs on Ampere and Hopper) by ILGPU's CUDA backend,
 // on any machine: ILGPU's CPU accelerator runs kernels as .NET code, so a construct the CUDA backend
 // cannot translate would otherwise only show on a GPU. No CUDA driver or device is needed to compile.
 using System.Reflection;
@@ -22,10 +22,20 @@ public class PtxCompileTests
         nameof(IlgpuKernels.GatherIndexedRows), nameof(IlgpuKernels.GatherRowsDifference),
     };
 
-    [Theory, MemberData(nameof(BackwardAndAttributionKernels))]
+    // the forward kernels the backward pass reads from, too (the tiled GEMM is explicitly grouped, with shared memory)
+    public static TheoryData<string> ForwardKernels => new()
+    {
+        nameof(IlgpuKernels.GemmTiled), nameof(IlgpuKernels.GemmRowCol), nameof(IlgpuKernels.AddBiasRows), nameof(IlgpuKernels.EmbedForward),
+        nameof(IlgpuKernels.AddForward), nameof(IlgpuKernels.LayerNormScaleForward), nameof(IlgpuKernels.LayerNormNormalizeForward),
+        nameof(IlgpuKernels.SplitQkv), nameof(IlgpuKernels.AttentionScoresForward), nameof(IlgpuKernels.SoftmaxForward),
+        nameof(IlgpuKernels.AttentionValuesForward), nameof(IlgpuKernels.HeadResultForward), nameof(IlgpuKernels.SumHeadsForward),
+        nameof(IlgpuKernels.GeluTanhForward), nameof(IlgpuKernels.GeluErfForward), nameof(IlgpuKernels.GatherLastForward),
+    };
+
+    [Theory, MemberData(nameof(BackwardAndAttributionKernels)), MemberData(nameof(ForwardKernels))]
     public void CompilesToPtx(string kernel)
     {
-        var compiled = Compile(typeof(IlgpuKernels).GetMethod(kernel, BindingFlags.Public | BindingFlags.Static)!);
+        var compiled = Compile(typeof(IlgpuKernels).GetMethod(kernel, BindingFlags.Public | BindingFlags.Static)!, explicitlyGrouped: kernel == nameof(IlgpuKernels.GemmTiled));
         Assert.Contains($".entry Kernel_{kernel}(", compiled);
         Assert.Contains(".target sm_80", compiled);
     }
@@ -44,10 +54,11 @@ public class PtxCompileTests
         a[i] = scratch.Length;
     }
 
-    private static string Compile(MethodInfo kernel)
+    private static string Compile(MethodInfo kernel, bool explicitlyGrouped = false)
     {
         using var context = Context.Create(b => b.Cuda().EnableAlgorithms());
         using var backend = new PTXBackend(context, CudaArchitecture.SM_80, CudaInstructionSet.ISA_80, null);
-        return ((PTXCompiledKernel)backend.Compile(EntryPointDescription.FromImplicitlyGroupedKernel(kernel), KernelSpecialization.Empty)).PTXAssembly;
+        var entry = explicitlyGrouped ? EntryPointDescription.FromExplicitlyGroupedKernel(kernel) : EntryPointDescription.FromImplicitlyGroupedKernel(kernel);
+        return ((PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty)).PTXAssembly;
     }
 }
