@@ -96,9 +96,9 @@ internal static class BenchCommand
             };
             if (patchDevices.Kind(r) is var device and not CircuitLens.Model.Devices.DeviceKind.Cpu)
             {
-                if (r.GetValue(probDiff)) throw new CircuitLensException($"--prob-diff times the fast exact engine, which runs on the cpu device only; drop --device {r.GetValue(patchDevices.Device)}");
-                // the plain engine, through hooks, on the device (the fast exact engine is cpu-only)
-                lines.AddRange(BenchDeviceMode.Patch(m, device, data, s, components, r.GetValue(baseline) is int kb and > 0 ? kb : 12));
+                if (r.GetValue(probDiff)) throw new CircuitLensException($"--prob-diff is timed on the cpu device only; drop --device {r.GetValue(patchDevices.Device)}");
+                // the fast exact engine on the device next to the cpu engine (and the plain engine as baseline)
+                lines.AddRange(BenchDeviceMode.Patch(m, device, data, s, components, r.GetValue(chunk), r.GetValue(baseline)));
                 lines.AddRange(BenchDeviceMode.Attribution(m, device, data));
                 Print("patch", lines);
                 return ExitCodes.Ok;

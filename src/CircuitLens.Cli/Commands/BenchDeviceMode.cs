@@ -1,7 +1,8 @@
 // `bench forward --device D` / `bench patch --device D` for the ILGPU devices: forward throughput and the
-// achieved GFLOP/s (against the card's fp32 peak on CUDA), and the plain engine's patched runs per second
-// on the device, whole batch vs one pair at a time, next to the same runs on the cpu engine; attribution
-// patching on the device next to the cpu engine.
+// achieved GFLOP/s (against the card's fp32 peak on CUDA), and the fast exact engine's sweep on the device,
+// whole batch vs one pair at a time, next to the same sweep on the cpu engine (and, with
+// --baseline-components k > 0, k components of the plain engine on both). Then attribution patching on the
+// device next to the cpu engine.
 using System.Diagnostics;
 using CircuitLens.Model;
 using CircuitLens.Model.Devices;
@@ -37,24 +38,42 @@ internal static class BenchDeviceMode
         ];
     }
 
-    public static List<(string, string)> Patch(HookedTransformer m, DeviceKind device, PatchingBatch data, Sweep s, int components, int k)
+    // The fast exact sweep on the cpu engine and on the device (as `patch` runs it: chunks of pairs through PatchingJob),
+    // the device one pair at a time, then (k > 0) k components of the plain engine on both, extrapolated.
+    public static List<(string, string)> Patch(HookedTransformer m, DeviceKind device, PatchingBatch data, Sweep s, int components, int chunkSize, int k)
     {
-        k = Math.Max(1, Math.Min(k, components - 1));
+        long patches = (long)components * data.Count;
+        var job = new PatchingJobOptions { Sweeps = [s], ChunkSize = chunkSize };
         var lines = new List<(string, string)>();
-        // the cpu engine first, with the same plain sweep, for the cpu-vs-device line
-        double cpu = BenchCommand.TimePlainComponents(m, data, s, k);
-        lines.Add(("cpu plain sweep, whole batch", Rate(k, data.Count, cpu)));
+        FastActivationPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), s);   // warm-up
+        double cpu = Time(() => PatchingJob.Run(m, data, job));
+        lines.Add(("cpu fast exact sweep, whole batch", $"{cpu:F2} s = {patches / cpu:F0} patched runs/s (chunks of {chunkSize} pairs)"));
+        k = Math.Min(k, components - 1);
+        double cpuPlain = k > 0 ? BenchCommand.TimePlainComponents(m, data, s, k) : 0;
         m.To(device);
         lines.Insert(0, ("device", m.DeviceDescription));
-        double batch = BenchCommand.TimePlainComponents(m, data, s, k);
-        lines.Add(($"{device.Name()} plain sweep, whole batch", Rate(k, data.Count, batch)));
+        var warm = Stopwatch.StartNew();
+        FastActivationPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), s);   // warm-up: kernel compilation, workspaces
+        lines.Add(($"{device.Name()} first call (compiles kernels)", $"{warm.Elapsed.TotalSeconds:F2} s"));
+        var (up0, down0) = m.DeviceEngineTransferBytes;
+        double batch = Time(() => PatchingJob.Run(m, data, job));
+        var (up1, down1) = m.DeviceEngineTransferBytes;
+        lines.Add(($"{device.Name()} fast exact sweep, whole batch", $"{batch:F2} s = {patches / batch:F0} patched runs/s (chunks of {chunkSize} pairs): {cpu / batch:F2}× the cpu engine"));
+        lines.Add(($"{device.Name()} fast exact sweep's own copies", $"{(up1 - up0) / 1e6:F1} MB up (corrupted k/v, starting rows, head dz), {(down1 - down0) / 1e6:F2} MB down (final rows); the clean and corrupted runs' caches come down through hooks as well"));
         int singles = Math.Min(data.Count, 8);
         double one = 0;
-        for (int b = 0; b < singles; b++) one += BenchCommand.TimePlainComponents(m, data.Slice(b, 1), s, k);
-        lines.Add(($"{device.Name()} plain sweep, one pair at a time", $"{Rate(k, singles, one)} (first {singles} pairs)"));
-        double rate = (double)k * data.Count / batch;
-        lines.Add(($"{device.Name()} full sweep (extrapolated)", $"{(long)components * data.Count} patched runs ≈ {components * data.Count / rate:F0} s"));
-        lines.Add(("device memory held (weights + activations)", $"{m.DeviceMemoryBytes / 1e9:F3} GB"));
+        for (int b = 0; b < singles; b++) one += Time(() => FastActivationPatching.Run(m, data.Slice(b, 1), s));
+        lines.Add(($"{device.Name()} fast exact sweep, one pair at a time", $"{one:F2} s for the first {singles} pairs = {(double)components * singles / one:F0} patched runs/s"));
+        if (k > 0)
+        {
+            double devicePlain = BenchCommand.TimePlainComponents(m, data, s, k);
+            lines.Add(("cpu plain sweep (baseline), whole batch", Rate(k, data.Count, cpuPlain)));
+            lines.Add(($"{device.Name()} plain sweep (baseline), whole batch", Rate(k, data.Count, devicePlain)));
+            double rate = k * data.Count / devicePlain;
+            lines.Add(($"{device.Name()} full plain sweep (extrapolated)", $"{patches} patched runs ≈ {patches / rate:F0} s: the fast exact sweep is {patches / rate / batch:F1}× faster"));
+        }
+        lines.Add(("device memory held (weights + forward arena)", $"{m.DeviceMemoryBytes / 1e9:F3} GB"));
+        lines.Add(("device memory of the fast exact engine (peak)", $"{m.DeviceEnginePeakBytes / 1e6:F1} MB (corrupted k/v + stacked rows, on top of the above)"));
         lines.Add(("peak host working set", $"{Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB"));
         return lines;
     }
@@ -78,6 +97,13 @@ internal static class BenchDeviceMode
             ($"{device.Name()} attribution ({sweeps.Count} sweeps)", $"{onDevice:F2} s for {data.Count} pairs (two forwards, one backward and the sums on the device)"),
             ($"cpu attribution ({sweeps.Count} sweeps)", $"{cpu:F2} s (device speed-up {cpu / onDevice:F2}×)"),
         ];
+    }
+
+    private static double Time(Action run)
+    {
+        var clock = Stopwatch.StartNew();
+        run();
+        return clock.Elapsed.TotalSeconds;
     }
 
     private static string Rate(int components, int pairs, double seconds) =>

@@ -2,7 +2,7 @@
 // prompts with one component patched at a time, and writes raw and normalised maps, CSV, pictures,
 // run.json and report.html into --out (the library's PatchExperiment). Reads any pair file (each
 // file's metric: logit-diff, prob-diff, logit-diff-to-max). Interrupted runs resume from the last finished chunk.
-// --device runs the plain engine and attribution on a GPU; --shard I/N computes one slice of whole chunks (ShardedPatchStage).
+// --device runs every engine (fast exact, plain, attribution) on a GPU; --shard I/N computes one slice of whole chunks (ShardedPatchStage).
 using System.CommandLine;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Experiments;
@@ -37,8 +37,6 @@ internal static class PatchCommand
             string pairsPath = r.GetValue(pairs)!;
             var shardSpec = r.GetValue(shard) is { } spec ? CircuitLens.Sharding.ShardSpec.Parse(spec) : (CircuitLens.Sharding.ShardSpec?)null;
             var methodKind = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true);
-            if (device.Kind(r) != CircuitLens.Model.Devices.DeviceKind.Cpu && methodKind is not (PatchingMethod.Plain or PatchingMethod.Attribution))
-                throw new CircuitLensException($"--device {r.GetValue(device.Device)} runs the plain engine (--method plain) and attribution (--method attribution); the fast exact engine (exact, both) runs on the cpu device");
             var m = device.Apply(r, model.Load(r, ct));
             var layerSelection = Sweep.ParseLayers(r.GetValue(layers), m.Config.NLayers);
             sweeps = sweeps.Select(s => s.WithLayers(layerSelection)).ToList();

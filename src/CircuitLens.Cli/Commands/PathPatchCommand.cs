@@ -1,5 +1,6 @@
 // `circuitlens path-patch`: path patching of every sender head into the logits or into receiver heads'
 // q/k/v inputs; writes path-patch.npy [batch, layer, head], its normalised forms, maps and path-patch.json.
+// --device runs either engine on an ILGPU device (the fast one's step-1 rows through the device block).
 using System.CommandLine;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Circuits;
@@ -20,9 +21,11 @@ internal static class PathPatchCommand
         var command = new Command("path-patch", "Path patching (IOI paper): each sender head's effect on the logits or on receiver heads' q/k/v, through direct paths only.")
             { pairs, receivers, source, output, plain, noPlots };
         model.AddTo(command);
+        var device = new DeviceOptions();
+        device.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
-            var m = model.Load(r, ct);
+            var m = device.Apply(r, model.Load(r, ct));
             string outDir = r.GetValue(output)!;
             var options = new PathPatchOptions
             {

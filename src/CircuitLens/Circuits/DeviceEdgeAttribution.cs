@@ -90,6 +90,7 @@ internal static class DeviceEdgeAttribution
                 var ids = new int[chunk];
                 for (int i = 0; i < n; i++) ids[i] = rows[start + i].B * T + rows[start + i].T;
                 index.View.CopyFromCPU(ids);
+                _dev.NoteTransfer(ids.Length * sizeof(int), 0);
                 var idx = index.View.SubView(0, n);
                 G.MemSetToZero();   // the LayerNorm backward adds into it
 
@@ -125,6 +126,7 @@ internal static class DeviceEdgeAttribution
                         for (int i = 0; i < n; i++)
                             if (rows[start + i].T == T - 1) dFinal.AsSpan(rows[start + i].B * C, C).CopyTo(block.AsSpan(i * C, C));
                         dst.CopyFromCPU(block);
+                        _dev.NoteTransfer(block.Length * sizeof(float), 0);
                         continue;
                     }
                     int l = v.Node.Layer;
@@ -150,6 +152,7 @@ internal static class DeviceEdgeAttribution
                 _dev.MatMul(product.View, S.View, G.View, null, nS, nR, width, width, width, nR, transB: true);
                 _dev.Accelerator.Synchronize();
                 product.View.CopyToCPU(host);
+                _dev.NoteTransfer(0, host.Length * sizeof(float));
                 for (int s = 0; s < nS; s++)
                     for (int r = 0; r < nR; r++) scores[s, r] += weight * host[s * nR + r];
             }

@@ -8,6 +8,7 @@
 //               clean ones, so step 1 is per-position: only the MLPs on the rows the sender changed
 //               (the last position for the logits; positions from the first differing token for head
 //               receivers) are recomputed, all senders of a layer stacked into large GEMMs.
+// On a device (model.Device ≠ cpu) step 1's rows run through the device block's MLPs (DevicePathRows).
 // Senders at or above the earliest receiver's layer have no path: NaN. The metric is the batch's
 // (logit-diff, prob-diff, logit-diff-to-max), read from final-residual rows or logits.
 using CircuitLens.Hooks;
@@ -116,7 +117,9 @@ public static class PathPatching
 
         int earliest = receivers.EarliestLayer(L);
         var patched = NaNs(B, L, H);
-        var rows = new RowRunner(model.Weights);
+        var host = new RowRunner(model.Weights);
+        using var device = model.IlgpuBackend is { } backend ? new DevicePathRows(backend.Block, host, clean, T) : null;
+        IPathRows rows = device is null ? host : device;
         long done = 0, total = (long)earliest * H;
         int headsPerRun = Math.Clamp(maxRowsPerRun / Math.Max(1, rowsPerHead), 1, H);
         for (int l = 0; l < earliest; l++)
@@ -183,7 +186,7 @@ public static class PathPatching
     }
 
     // Stacked residual rows (R,C) of several senders' step-1 runs and the per-row block halves they need.
-    private sealed class RowRunner(Gpt2Weights w)
+    internal sealed class RowRunner(Gpt2Weights w) : IPathRows
     {
         private readonly Gpt2Config _cfg = w.Config;
         private float[] _x = [], _ln = [], _centered = [], _scale = [], _wide = [], _wide2 = [], _out = [], _delta = [];
@@ -296,6 +299,9 @@ public static class PathPatching
                 recorded[r] = dst;
             }
         }
+
+        /// <summary>The stacked rows on the host (R,C): what Start wrote, or what a device runner brings back before Metric.</summary>
+        public Span<float> Rows => _x.AsSpan(0, _rows * _cfg.DModel);
 
         private void Ensure(int rows)
         {

@@ -1,7 +1,7 @@
 // Where a HookedTransformer runs (TransformerLens' model.to(device)): the CPU SIMD engine by default,
 // or a device backend from Model/Devices. Everything that goes through Run — caches, hooks, generation,
-// the plain patching engine — follows the device; attribution patching runs its own device engine there
-// (DeviceAttributionSums); the fast exact engine is CPU-only.
+// the plain patching engine — follows the device; so do the fast exact engine (DeviceSuffixRunner) and
+// attribution patching (DeviceAttributionSums).
 using CircuitLens.Model.Devices;
 
 namespace CircuitLens.Model;
@@ -18,10 +18,16 @@ public sealed partial class HookedTransformer
     /// <summary>Device memory held by the weights and the activation arena (0 on the cpu device).</summary>
     public long DeviceMemoryBytes => _backend?.AllocatedBytes ?? 0;
 
+    /// <summary>The most device memory the fast patching engines' buffers held at once on this device (0 on the cpu device).</summary>
+    public long DeviceEnginePeakBytes => IlgpuBackend?.Device.PeakEngineBytes ?? 0;
+
+    /// <summary>Bytes the fast patching engines copied to and from this device so far (not counting the forward passes' own).</summary>
+    public (long Up, long Down) DeviceEngineTransferBytes => IlgpuBackend is { } b ? (b.Device.EngineBytesUp, b.Device.EngineBytesDown) : (0, 0);
+
     /// <summary>The device's fp32 peak GFLOP/s when known (CUDA), else null.</summary>
     public double? DevicePeakGflops => _backend?.PeakGflops;
 
-    /// <summary>The ILGPU forward backend when the model is on an ILGPU device (device engines run their own kernels on it), else null.</summary>
+    /// <summary>The ILGPU forward backend when the model is on an ILGPU device (the device engines run its block and their own kernels), else null.</summary>
     internal IlgpuForward? IlgpuBackend => _backend as IlgpuForward;
 
     /// <summary>Moves the model to <paramref name="device"/> (weights are uploaded once) and returns it. Throws a CircuitLensException when the device is not available.</summary>

@@ -26,6 +26,7 @@ internal sealed class DeviceAttributionSums : IAttributionSums, IDisposable
         _dev = dev; _clean = clean; _corrupt = corrupt; _grads = grads;
         B = first.Length; T = seqLen; L = nLayers;
         _first = dev.Accelerator.Allocate1D(first);
+        dev.NoteTransfer(first.Length * sizeof(int), 0);
     }
 
     /// <summary>
@@ -80,6 +81,7 @@ internal sealed class DeviceAttributionSums : IAttributionSums, IDisposable
         else _dev.SegmentDotOverPositions(host.Length, output.View, clean.View, _corrupt[hookName].View, _grads[hookName].View, _first.View, shape);
         _dev.Accelerator.Synchronize();
         output.View.CopyToCPU(host);
+        _dev.NoteTransfer(0, host.Length * sizeof(float));
         return host;
     }
 

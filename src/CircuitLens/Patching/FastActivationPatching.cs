@@ -4,6 +4,8 @@
 // the corrupted cache), batches all heads × pairs of a layer into large matrix products, and hands
 // the batch's metric only each variant's final residual row (logit-diff needs two vocabulary rows of
 // it; prob-diff one GEMM of those rows against the unembedding).
+// On a device (model.Device ≠ cpu) the same preparation feeds DeviceSuffixRunner, which runs the stacked rows
+// through the device block with the corrupted keys/values kept on the device; only final rows come back.
 using CircuitLens.Hooks;
 using CircuitLens.Model;
 using CircuitLens.Tensors;
@@ -48,7 +50,17 @@ public static class FastActivationPatching
         var cleanLd = data.Metric.FromFinalResidual(model.Weights, cleanRun.Residual);
         var corruptLd = data.Metric.FromFinalResidual(model.Weights, corruptRun.Residual);
 
-        var runner = new SuffixRunner(model.Weights, data, corruptCache);
+        ISuffixRunner runner = model.IlgpuBackend is { } device
+            ? new DeviceSuffixRunner(device.Block, model.Weights, data, corruptCache)
+            : new SuffixRunner(model.Weights, data, corruptCache);
+        try { return RunPlans(model, data, sweeps, options, progress, ct, runner, cleanCache, corruptCache, cleanLd, corruptLd); }
+        finally { (runner as IDisposable)?.Dispose(); }
+    }
+
+    private static List<PatchingResult> RunPlans(HookedTransformer model, PatchingBatch data, IReadOnlyList<Sweep> sweeps, FastPatchingOptions options,
+        IProgress<PatchingProgress>? progress, CancellationToken ct, ISuffixRunner runner, ActivationCache cleanCache, ActivationCache corruptCache,
+        float[] cleanLd, float[] corruptLd)
+    {
         var plans = sweeps.Select(s => new SweepPlan(s, data, model.Config)).ToList();
         long total = plans.Sum(p => p.VariantCount), done = 0;
         var results = new List<PatchingResult>();
@@ -91,7 +103,7 @@ public static class FastActivationPatching
         name => HookNames.TryParse(name, nLayers, out var p, out _) && HookNames.IsLayerPoint(p) && points.Contains(p);
 
     // Fills the runner's residual (and z) rows with each variant's patched starting state, then runs it to the metric.
-    private static float[] RunGroup(SuffixRunner runner, SuffixRunner.Variants vs, List<Variant> group, Sweep sweep, int layer,
+    private static float[] RunGroup(ISuffixRunner runner, SuffixRunner.Variants vs, List<Variant> group, Sweep sweep, int layer,
         PatchingBatch data, Gpt2Weights weights, ActivationCache clean, ActivationCache corrupt)
     {
         var cfg = weights.Config;
@@ -150,9 +162,7 @@ public static class FastActivationPatching
                 // (one head's 64-wide product per row instead of re-running the whole attention output)
                 AddRows(x, vs, corrupt[HookPoint.AttnOut, layer], T, C);
                 var zc = corrupt[HookPoint.Z, layer];
-                var wo = weights.Read(weights.Layers[layer].AttnOutWeight);
                 Span<float> dz = stackalloc float[D];
-                Span<float> delta = stackalloc float[C];
                 for (int v = 0; v < vs.Count; v++)
                 {
                     int b = vs.Pair[v], s = vs.Start[v], r0 = vs.RowOffset[v], h = group[v].C.Head;
@@ -163,10 +173,7 @@ public static class FastActivationPatching
                     {
                         PatchedHeadOutput(dz, sweep.Point, b, s + i, h, layer, data, cfg, clean, corrupt, only: byPos ? s : -1);
                         TensorPrimitives.Subtract(dz, zc.Slice(b, s + i, h), dz);
-                        delta.Clear();
-                        for (int d = 0; d < D; d++) TensorPrimitives.MultiplyAdd(wo.Slice((h * D + d) * C, C), dz[d], delta, delta);
-                        var row = x.Slice((r0 + i) * C, C);
-                        TensorPrimitives.Add(row, delta, row);
+                        runner.AddHeadOutput(r0 + i, layer, h, dz);
                     }
                 }
                 return runner.RunFromResidMid(vs, layer);

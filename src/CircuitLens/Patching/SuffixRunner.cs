@@ -9,10 +9,11 @@
 using System.Runtime.InteropServices;
 using CircuitLens.Hooks;
 using CircuitLens.Model;
+using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 
 namespace CircuitLens.Patching;
 
-internal sealed class SuffixRunner : IBlockTap
+internal sealed class SuffixRunner : IBlockTap, ISuffixRunner
 {
     private readonly Gpt2Weights _w;
     private readonly Gpt2Config _cfg;
@@ -64,6 +65,17 @@ internal sealed class SuffixRunner : IBlockTap
 
     /// <summary>Residual rows (R,C) of the variants; fill before running.</summary>
     public Span<float> Residual(Variants vs) { Ensure(vs.TotalRows); return _r.Resid.AsSpan(0, vs.TotalRows * C); }
+
+    public void AddHeadOutput(int row, int layer, int head, ReadOnlySpan<float> dz)
+    {
+        int D = _cfg.DHead;
+        var wo = _w.Read(_w.Layers[layer].AttnOutWeight);
+        Span<float> delta = stackalloc float[C];
+        delta.Clear();
+        for (int d = 0; d < D; d++) TensorPrimitives.MultiplyAdd(wo.Slice((head * D + d) * C, C), dz[d], delta, delta);
+        var x = _r.Resid.AsSpan(row * C, C);
+        TensorPrimitives.Add(x, delta, x);
+    }
 
     /// <summary>Residual holds resid_pre of <paramref name="layer"/>; runs to the end and returns the metric per variant.</summary>
     public float[] RunFromResidPre(Variants vs, int layer)

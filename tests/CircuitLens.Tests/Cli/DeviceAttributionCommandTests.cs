@@ -1,5 +1,5 @@
 // `patch --method attribution --device ilgpu-cpu` end to end: the device run writes the cpu run's maps
-// (within the tolerance) and records the device; `--method both` still refuses a device by name;
+// (within the tolerance) and records the device; `--method both` runs there too;
 // `bench patch --device ilgpu-cpu` times attribution on the device and on the cpu; `circuit discover
 // --device ilgpu-cpu` scores the cpu run's edges.
 using CircuitLens.Tensors;
@@ -26,9 +26,11 @@ public sealed class DeviceAttributionCommandTests : IDisposable
         foreach (var file in new[] { "head-z.npy", "resid-pre.npy", "head-pattern-by-pos.npy", "clean_metric.npy", "corrupt_metric.npy" })
             TensorAssert.Close(NpyFile.Read(Path.Combine(cpu, file)), NpyFile.Read(Path.Combine(device, file)), $"{file} on ilgpu-cpu");
 
-        var both = CliRunner.Run([.. Args("both"), "--device", "ilgpu-cpu", "--out", Path.Combine(_dir, "both")]);
-        Assert.Equal(1, both.Exit);
-        Assert.Contains("--method attribution", Assert.Single(both.ErrorLines));
+        // --method both on the device: the fast exact engine and attribution, both there
+        string both = Path.Combine(_dir, "both");
+        CliRunner.Ok([.. Args("both"), "--device", "ilgpu-cpu", "--out", both]);
+        TensorAssert.Close(NpyFile.Read(Path.Combine(cpu, "head-z.npy")), NpyFile.Read(Path.Combine(both, "attribution", "head-z.npy")), "both: attribution head-z on ilgpu-cpu");
+        Assert.True(File.Exists(Path.Combine(both, "agreement.json")));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 // `circuitlens path-patch` end to end on the fixture's circuits pairs (no BOS): the RAW map against the
-// float64 reference for both receiver kinds, the normalised forms, path-patch.json, and user errors.
+// float64 reference for both receiver kinds (also on --device ilgpu-cpu, both engines), the normalised
+// forms, path-patch.json, and user errors.
 using System.Text.Json;
 using CircuitLens.Tensors;
 using CircuitLens.Tests.Circuits;
@@ -33,6 +34,20 @@ public sealed class PathPatchCommandTests : IDisposable
         Assert.Equal(receivers, info.RootElement.GetProperty("receivers").GetString());
         Assert.False(info.RootElement.GetProperty("prepend_bos").GetBoolean());
         Assert.True(File.Exists(Path.Combine(outDir, "path-patch.svg")) && File.Exists(Path.Combine(outDir, "path-patch.png")));
+    }
+
+    [Theory]
+    [InlineData("logits", "path_patch_logits.npy", false)]
+    [InlineData("2.1:q,2.3:k,2.0:v", "path_patch_heads.npy", false)]
+    [InlineData("2.1:q,2.3:k,2.0:v", "path_patch_heads.npy", true)]
+    public void OnIlgpuCpuBothEnginesWriteTheReferenceMap(string receivers, string expected, bool plain)
+    {
+        string outDir = Path.Combine(_dir, "device");
+        var result = CliRunner.Run(["path-patch", "--model", CliFixture.Model, "--pairs", CircuitFixtures.File("pairs.jsonl"),
+            "--receivers", receivers, "--no-bos", "--device", "ilgpu-cpu", "--no-plots", "--out", outDir, .. plain ? new[] { "--plain" } : []]);
+        Assert.True(result.Exit == 0, result.ToString());
+        Assert.Contains("device ilgpu-cpu:", result.Stderr);
+        TensorAssert.Close(NpyFile.Read(CircuitFixtures.File(expected)), NpyFile.Read(Path.Combine(outDir, "path-patch.npy")), $"{expected} on ilgpu-cpu");
     }
 
     [Fact]

@@ -84,6 +84,7 @@ internal sealed class IlgpuBackward : IDisposable
     {
         using var seed = _dev.Allocate(B * C);
         seed.View.CopyFromCPU(dFinal.ToArray());
+        _dev.NoteTransfer(dFinal.Length * sizeof(float) + B * sizeof(int), 0);   // the seed and the pad counts
         _dev.SeedLastRows(N * C, _dResid.View, seed.View, T, C);
         _dev.Accelerator.Synchronize();
     }

@@ -83,6 +83,7 @@ internal sealed partial class IlgpuDevice
         var host = new float[b * c];
         Accelerator.Synchronize();
         last.View.CopyToCPU(host);
+        NoteTransfer(0, host.Length * sizeof(float));
         return host;
     }
 

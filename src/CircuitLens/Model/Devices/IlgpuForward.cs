@@ -1,5 +1,7 @@
 // The GPT-2 forward pass on an ILGPU accelerator, step for step the same as Gpt2Forward:
 //   x = wte[tokens] + wpe[pos]; for each block: x += attn(ln_1(x)); x += mlp(ln_2(x)); logits = ln_f(x)·wteᵀ
+// Each block is IlgpuBlock's steps over all B·T rows with attention within the batch (the same block the
+// device suffix runner of the fast patching engine runs with a key/value prefix).
 // Weights are uploaded once; activations stay on the device. A hook point costs nothing unless a hook
 // is registered there: then that activation is copied to the host, the hooks run (and may edit it),
 // and it is copied back. Only the logits and the final residual come back at the end.
@@ -17,6 +19,7 @@ internal sealed class IlgpuForward : IForwardBackend
     private readonly Gpt2Config _cfg;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _weights;
     private readonly object _gate = new();
+    private readonly IlgpuBlock _block;
     private DeviceWorkspace? _ws;
     private DeviceActivations? _retain;   // during RunOnDevice: where Fire copies the activations it keeps
 
@@ -27,12 +30,15 @@ internal sealed class IlgpuForward : IForwardBackend
         _cfg = weights.Config;
         _weights = device.Allocate(weights.Buffer.LongLength);
         _weights.View.CopyFromCPU(weights.Buffer);
+        _block = new IlgpuBlock(device, weights, _weights.View);
     }
 
     public string Description => _dev.Description;
     public long AllocatedBytes => _weights.LengthInBytes + (_ws?.Bytes ?? 0);
     public double? PeakGflops => _dev.PeakGflops;
     public IlgpuDevice Device => _dev;
+    /// <summary>The device block over the uploaded weights (the fast patching engine's suffix runner runs it too).</summary>
+    public IlgpuBlock Block => _block;
 
     private ArrayView<float> W(ParamView p) => _weights.View.SubView(p.Offset, p.Length);
 
@@ -72,7 +78,8 @@ internal sealed class IlgpuForward : IForwardBackend
                 if (sr.Length != B * T * C) throw new ArgumentException($"StartResidual has shape {sr.ShapeString}, expected [{B}, {T}, {C}]");
                 ws.Resid.Buffer.View.CopyFromCPU(sr.Data);
             }
-            for (int l = start; l < stop; l++) Block(ws, l, batch, hooks);
+            var tap = new HookTap(this, ws, batch, hooks);
+            for (int l = start; l < stop; l++) RunBlock(ws, l, tap);
 
             _retain = null;
             if (retain is not null) return null;
@@ -111,67 +118,36 @@ internal sealed class IlgpuForward : IForwardBackend
         _dev.Add(B * T * C, ws.Resid.View, ws.Embed.View, ws.PosEmbed.View);
     }
 
-    private void Block(DeviceWorkspace ws, int l, TokenBatch batch, HookRegistry hooks)
+    private void RunBlock(DeviceWorkspace ws, int l, HookTap tap)
     {
         var lw = _w.Layers[l];
-        int B = ws.B, T = ws.T, N = B * T, C = _cfg.DModel, H = _cfg.NHeads, D = _cfg.DHead, M = _cfg.DMlp;
-        Fire(hooks, HookPoint.ResidPre, l, ws.Resid, batch);
-
-        // attention: x += attn(ln_1(x))
-        LayerNormStep(ws, ws.Resid, N, lw.Ln1Weight, lw.Ln1Bias, HookPoint.Ln1Scale, HookPoint.Ln1Normalized, l, batch, hooks);
-        Linear(ws.Qkv.View, ws.LnOut.View, lw.QkvWeight, lw.QkvBias, N);
-        _dev.SplitQkv(N * C, ws.Q.View, ws.K.View, ws.V.View, ws.Qkv.View, C);
-        Fire(hooks, HookPoint.Q, l, ws.Q, batch);
-        Fire(hooks, HookPoint.K, l, ws.K, batch);
-        Fire(hooks, HookPoint.V, l, ws.V, batch);
-        _dev.Scores(B * H * T * T, ws.Scores.View, ws.Q.View, ws.K.View, ws.PadLeft.View, T, H, D);
-        Fire(hooks, HookPoint.AttnScores, l, ws.Scores, batch);
-        _dev.Softmax(B * H * T, ws.Pattern.View, ws.Scores.View, T);
-        Fire(hooks, HookPoint.Pattern, l, ws.Pattern, batch);
-        _dev.Values(N * C, ws.Z.View, ws.Pattern.View, ws.V.View, T, H, D);
-        Fire(hooks, HookPoint.Z, l, ws.Z, batch);
-        if (hooks.Active(HookPoint.Result, l))
+        var rows = ws.Rows;
+        int N = ws.B * ws.T, C = _cfg.DModel, H = _cfg.NHeads, D = _cfg.DHead;
+        _block.Qkv(rows, l, tap);
+        _block.AttendWithinBatch(rows, l, ws.PadLeft.View, ws.B, ws.T, tap);
+        bool result = tap.Hooks.Active(HookPoint.Result, l);
+        if (result)
         {
             // per-head outputs (B,T,NH,C), then attn_out = Σ_h result + b_O
-            var result = ws.Result;
-            _dev.HeadResult(N * H * C, result.View, ws.Z.View, W(lw.AttnOutWeight), H, D);
-            Fire(hooks, HookPoint.Result, l, result, batch);
-            _dev.SumHeads(N * C, ws.AttnOut.View, result.View, W(lw.AttnOutBias), H, C);
+            var heads = ws.Result;
+            _dev.HeadResult(N * H * C, heads.View, ws.Z.View, W(lw.AttnOutWeight), H, D);
+            Fire(tap.Hooks, HookPoint.Result, l, heads, tap.Batch);
+            _dev.SumHeads(N * C, ws.AttnOut.View, heads.View, W(lw.AttnOutBias), H, C);
         }
-        else Linear(ws.AttnOut.View, ws.Z.View, lw.AttnOutWeight, lw.AttnOutBias, N);
-        Fire(hooks, HookPoint.AttnOut, l, ws.AttnOut, batch);
-        _dev.Add(N * C, ws.Resid.View, ws.Resid.View, ws.AttnOut.View);
-        Fire(hooks, HookPoint.ResidMid, l, ws.Resid, batch);
-
-        // MLP: x += mlp(ln_2(x))
-        LayerNormStep(ws, ws.Resid, N, lw.Ln2Weight, lw.Ln2Bias, HookPoint.Ln2Scale, HookPoint.Ln2Normalized, l, batch, hooks);
-        Linear(ws.MlpPre.View, ws.LnOut.View, lw.MlpInWeight, lw.MlpInBias, N);
-        Fire(hooks, HookPoint.MlpPre, l, ws.MlpPre, batch);
-        if (_cfg.Activation == "gelu") _dev.GeluErf(N * M, ws.MlpPost.View, ws.MlpPre.View);
-        else _dev.GeluTanh(N * M, ws.MlpPost.View, ws.MlpPre.View);
-        Fire(hooks, HookPoint.MlpPost, l, ws.MlpPost, batch);
-        Linear(ws.MlpOut.View, ws.MlpPost.View, lw.MlpOutWeight, lw.MlpOutBias, N);
-        Fire(hooks, HookPoint.MlpOut, l, ws.MlpOut, batch);
-        _dev.Add(N * C, ws.Resid.View, ws.Resid.View, ws.MlpOut.View);
-        Fire(hooks, HookPoint.ResidPost, l, ws.Resid, batch);
+        _block.AttentionOutput(rows, l, tap, attnOutWritten: result);
+        _block.Mlp(rows, l, tap);
     }
 
-    // inp is (N,C) → centered (N,C), scale (N), out (N,C)
-    private void LayerNormStep(DeviceWorkspace ws, DeviceTensor input, int n, ParamView weight, ParamView bias,
-        HookPoint scalePoint, HookPoint normPoint, int l, TokenBatch batch, HookRegistry hooks)
+    // the block's taps fire the hooks registered at that point on the workspace tensor that holds it (and, in
+    // RunOnDevice, keep a device copy of it)
+    private sealed class HookTap(IlgpuForward forward, DeviceWorkspace ws, TokenBatch batch, HookRegistry hooks) : IDeviceBlockTap
     {
-        int C = _cfg.DModel;
-        _dev.LayerNormScale(n, ws.Centered.View, ws.Scale.View, input.View, C, _cfg.LayerNormEps);
-        Fire(hooks, scalePoint, l, ws.Scale, batch);
-        _dev.LayerNormNormalize(n * C, ws.LnOut.View, ws.Centered.View, ws.Scale.View, W(weight), W(bias), C);
-        Fire(hooks, normPoint, l, ws.LnOut, batch);
-    }
-
-    // inp is (N,K), weight is (K,OC), bias (OC), out (N,OC)
-    private void Linear(ArrayView<float> output, ArrayView<float> input, ParamView weight, ParamView bias, int n)
-    {
-        int k = weight.Shape[0], oc = weight.Shape[1];
-        _dev.MatMul(output, input, W(weight), W(bias), n, oc, k, k, oc, oc, transB: false);
+        public HookRegistry Hooks => hooks;
+        public TokenBatch Batch => batch;
+        public void After(HookPoint point, int layer)
+        {
+            if (hooks.Active(point, layer) || forward._retain is not null) forward.Fire(hooks, point, layer, ws.Holding(point), batch);
+        }
     }
 
     // final LayerNorm then the tied unembedding: logits (B,P,V) = ln_f(x)·wteᵀ at P positions
@@ -190,7 +166,7 @@ internal sealed class IlgpuForward : IForwardBackend
         }
         else
         {
-            LayerNormStep(ws, ws.Resid, B * T, _w.LnFinalWeight, _w.LnFinalBias, HookPoint.LnFinalScale, HookPoint.LnFinalNormalized, -1, batch, hooks);
+            _block.LayerNormStep(ws.Rows, B * T, _w.LnFinalWeight, _w.LnFinalBias, HookPoint.LnFinalScale, HookPoint.LnFinalNormalized, -1, new HookTap(this, ws, batch, hooks));
             if (lastOnly)
             {
                 _dev.GatherLast(B * C, ws.Last.View, ws.LnOut.View, T, C);
@@ -251,6 +227,7 @@ internal sealed class DeviceWorkspace : IDisposable
     private readonly Gpt2Config _cfg;
     private readonly List<DeviceTensor> _all = [];
     private DeviceTensor? _result;
+    private DeviceBlockRows? _rows;
 
     public int B { get; }
     public int T { get; }
@@ -270,6 +247,26 @@ internal sealed class DeviceWorkspace : IDisposable
         PosIds = dev.Accelerator.Allocate1D<int>(b * t);
         PadLeft = dev.Accelerator.Allocate1D<int>(b);
     }
+
+    /// <summary>The buffers as the device block's rows (all B·T positions).</summary>
+    public DeviceBlockRows Rows => _rows ??= new DeviceBlockRows
+    {
+        Count = B * T, Resid = Resid.View, Centered = Centered.View, Scale = Scale.View, LnOut = LnOut.View, Qkv = Qkv.View,
+        Q = Q.View, K = K.View, V = V.View, Scores = Scores.View, Pattern = Pattern.View, Z = Z.View, AttnOut = AttnOut.View,
+        MlpPre = MlpPre.View, MlpPost = MlpPost.View, MlpOut = MlpOut.View,
+    };
+
+    /// <summary>The tensor a hook point's activation is in after the block step that writes it.</summary>
+    public DeviceTensor Holding(HookPoint point) => point switch
+    {
+        HookPoint.ResidPre or HookPoint.ResidMid or HookPoint.ResidPost => Resid,
+        HookPoint.Ln1Scale or HookPoint.Ln2Scale or HookPoint.LnFinalScale => Scale,
+        HookPoint.Ln1Normalized or HookPoint.Ln2Normalized or HookPoint.LnFinalNormalized => LnOut,
+        HookPoint.Q => Q, HookPoint.K => K, HookPoint.V => V, HookPoint.AttnScores => Scores, HookPoint.Pattern => Pattern, HookPoint.Z => Z,
+        HookPoint.Result => Result, HookPoint.AttnOut => AttnOut, HookPoint.MlpPre => MlpPre, HookPoint.MlpPost => MlpPost, HookPoint.MlpOut => MlpOut,
+        HookPoint.Embed => Embed, HookPoint.PosEmbed => PosEmbed,
+        _ => throw new ArgumentOutOfRangeException(nameof(point), point, null),
+    };
 
     /// <summary>Per-head outputs (B,T,NH,C), only allocated when hook_result is used.</summary>
     public DeviceTensor Result => _result ??= new DeviceTensor(_dev, B, T, _cfg.NHeads, _cfg.DModel);
