@@ -76,7 +76,8 @@ internal static class BenchCommand
         var compare = new Option<bool>("--compare") { Description = "Also time the whole batch at once, one pair at a time, and 1 thread." };
         var chunk = new Option<int>("--chunk-size") { Description = "Pairs per chunk, as in `patch`.", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var probDiff = new Option<bool>("--prob-diff") { Description = "Also time the exact sweep with the prob-diff metric (answer set {IO}, wrong set {S}: full-vocabulary softmax) and its overhead over logit-diff." };
-        var command = new Command("patch", "Time the fast exact sweep, attribution patching and the plain sweep (baseline) on IOI pairs.") { model, threads, pairs, sweep, baseline, compare, chunk, probDiff };
+        var oneByOne = new Option<bool>("--one-by-one") { Description = "Also time the fast exact sweep one pair at a time, next to the batched sweep (patched runs/s of each)." };
+        var command = new Command("patch", "Time the fast exact sweep, attribution patching and the plain sweep (baseline) on IOI pairs.") { model, threads, pairs, sweep, baseline, compare, chunk, probDiff, oneByOne };
         var patchDevices = new DeviceOptions();
         patchDevices.AddTo(command);
         command.SetAction(r => Cli.Run(() =>
@@ -122,6 +123,15 @@ internal static class BenchCommand
                 double tp = prob.Elapsed.TotalSeconds;
                 lines.Add(("fast exact sweep, prob-diff metric", $"{tp:F1} s = {patches / tp:F0} patches/s: {100 * (tp / tf - 1):+0.0;-0.0} % over logit-diff"));
                 lines.Add(("peak working set after prob-diff sweep", $"{Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB"));
+            }
+
+            if (r.GetValue(oneByOne))
+            {
+                // the same sweep with every pair run alone (no batching across pairs), against the chunked run above
+                var single = Stopwatch.StartNew();
+                for (int b = 0; b < data.Count; b++) FastActivationPatching.Run(m, data.Slice(b, 1), s);
+                double ts = single.Elapsed.TotalSeconds;
+                lines.Add(("fast exact sweep, one pair at a time", $"{ts:F1} s = {patches / ts:F0} patches/s: batched (chunks of {job.ChunkSize}) is {ts / tf:F2}× as fast"));
             }
 
             var allSweeps = Sweep.Parse("heads-every,block-every");   // the 8 all-position sweeps the targets were set for
@@ -188,9 +198,8 @@ internal static class BenchCommand
         return new HookedTransformer(Gpt2Weights.Random(Gpt2Config.Gpt2Small));
     }
 
-    // GEMM work of one forward with last-position logits: 24·C² per token per layer (qkv, out, 2 MLP), attention 4·T·C, unembedding 2·C·V per row
-    public static double ForwardFlops(Gpt2Config c, int batch, int seq) =>
-        (double)batch * seq * c.NLayers * (2.0 * c.DModel * (3 * c.DModel + c.DModel + 2 * c.DMlp) + 4.0 * seq * c.DModel) + 2.0 * batch * c.DModel * c.VocabSize;
+    // GEMM work of one forward with last-position logits (the count is shared with the PyTorch comparison: ForwardCost)
+    public static double ForwardFlops(Gpt2Config c, int batch, int seq) => ForwardCost.Flops(c, batch, seq);
 
     private static void Print(string title, IEnumerable<(string Key, string Value)> lines)
     {

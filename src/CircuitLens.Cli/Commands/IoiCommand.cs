@@ -74,9 +74,10 @@ internal static class IoiCommand
             r.GetValue(sweep)!, r.GetValue(method)!, r.GetValue(filter)!, model.PrependBos(r), r.GetValue(chunk));
         if (options.ChunkSize < 1) throw new CircuitLensException("--chunk-size must be at least 1");
         Sweep.Parse(options.Sweep);   // fail before any work
-        // created atomically: two runs started in the same second get two directories
-        var hold = RunDirectory.CreateNew(r.GetValue(runsDir)!, "ioi", DateTime.Now);
-        AtomicFile.WriteAllText(Path.Combine(hold.Directory, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true }));
+        // created atomically, options.json already in it: two runs started in the same second get two directories, and a run
+        // killed at any moment leaves either a directory `--resume` continues or none
+        var hold = RunDirectory.CreateNew(r.GetValue(runsDir)!, "ioi", DateTime.Now,
+            dir => AtomicFile.WriteAllText(Path.Combine(dir, "options.json"), JsonSerializer.Serialize(options, new JsonSerializerOptions { WriteIndented = true })));
         return (hold.Directory, options, hold);
     }
 

@@ -48,12 +48,20 @@ internal static class PatchCommand
                 Plots = !r.GetValue(noPlots),
             };
             using var hold = RunLock.Acquire(outDir);   // a second run into the same --out fails here instead of mixing rows
-            RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>
+            try
             {
-                if (shardSpec is { } sh) ShardedPatchStage.Run(m, r.GetValue(model.Model)!, rows, model.PrependBos(r), outDir, stageOptions, sh, ct);
-                else PatchStage.Run(m, rows, model.PrependBos(r), outDir, stageOptions, ct);
-                return true;
-            });
+                RunInterruptedException.Wrap($"finished chunks are kept in {Path.Combine(outDir, ".checkpoint")}; run the same command again to continue", () =>
+                {
+                    if (shardSpec is { } sh) ShardedPatchStage.Run(m, r.GetValue(model.Model)!, rows, model.PrependBos(r), outDir, stageOptions, sh, ct);
+                    else PatchStage.Run(m, rows, model.PrependBos(r), outDir, stageOptions, ct);
+                    return true;
+                });
+            }
+            catch (CircuitLensException)
+            {
+                hold.Discard();   // refused (e.g. every pair degenerate): no directory or lock of this run is left behind
+                throw;
+            }
             Cli.Stderr.Info($"report: {Path.Combine(outDir, "report.html")}");
             Console.Out.WriteLine(Path.GetFullPath(outDir));
             return ExitCodes.Ok;

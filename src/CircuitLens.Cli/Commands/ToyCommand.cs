@@ -1,4 +1,4 @@
-// `circuitlens toy induction|ioi --out DIR`: writes a GPT-2 checkpoint with a planted circuit
+// `circuitlens toy induction|ioi|ioi-backup --out DIR`: writes a GPT-2 checkpoint with a planted circuit
 // (DIR/model: config.json + model.safetensors) and its truth (DIR/truth.json, also a circuit file).
 using System.CommandLine;
 using CircuitLens.Circuits.Toy;

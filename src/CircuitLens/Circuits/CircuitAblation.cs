@@ -132,6 +132,26 @@ public sealed class CircuitAblation
         return _data.Metric.FromLogits(logits);
     }
 
+    /// <summary>Hooks that knock out <paramref name="heads"/>: each one's z replaced by its ablated value (this ablation's kind) at every
+    /// position of every pair; every other head and MLP keeps its own. For a run of the caller's (e.g. direct effects under the knock-out).</summary>
+    public IReadOnlyList<NamedHook> KnockOut(IReadOnlyCollection<HeadId> heads)
+    {
+        var hooks = new List<NamedHook>();
+        int B = _data.Count, T = _data.SeqLen;
+        foreach (var layer in heads.GroupBy(h => h.Layer))
+        {
+            var abl = _z[layer.Key];
+            int[] inLayer = layer.Select(h => h.Head).Distinct().ToArray();
+            hooks.Add(new NamedHook(HookNames.AttnZ(layer.Key), (act, _) =>
+            {
+                foreach (int h in inLayer)
+                    for (int b = 0; b < B; b++)
+                        for (int t = _data.PadLeft(b); t < T; t++) abl.Slice(b, t, h).CopyTo(act.Slice(b, t, h));
+            }));
+        }
+        return hooks;
+    }
+
     /// <summary>F: the mean metric over the pairs.</summary>
     public double F(Circuit circuit, CancellationToken ct = default) => Evaluate(circuit, ct).Average(x => (double)x);
 

@@ -1,7 +1,9 @@
 // What path patching returns: the RAW metric after patching each sender head [batch, layer, head]
 // (NaN where the sender cannot reach the receivers), the clean and corrupted baselines, and the
 // normalised forms (patched − clean)/(clean − corrupt): 0 = no effect, −1 = the sender alone carries
-// the whole clean-to-corrupt change along its paths to the receivers.
+// the whole clean-to-corrupt change along its paths to the receivers (MetricNormalization, shared with
+// activation patching: a pair with equal clean and corrupted metrics is NaN and left out of the mean).
+using CircuitLens.Patching;
 using CircuitLens.Tensors;
 
 namespace CircuitLens.Circuits;
@@ -24,32 +26,12 @@ public sealed class PathPatchingResult
 
     public int BatchSize => Patched.Dim(0);
 
-    /// <summary>(patched_b − clean_b) / (clean_b − corrupt_b) per example; same shape as <see cref="Patched"/>.</summary>
-    public Tensor NormalizedPerExample()
-    {
-        var result = Patched.Clone();
-        int per = Patched.Length / BatchSize;
-        for (int b = 0; b < BatchSize; b++)
-        {
-            float clean = Clean[b], denom = clean - Corrupt[b];
-            var row = result.Slice(b);
-            for (int i = 0; i < per; i++) row[i] = (row[i] - clean) / denom;
-        }
-        return result;
-    }
+    /// <summary>(patched_b − clean_b) / (clean_b − corrupt_b) per example; same shape as <see cref="Patched"/> (NaN for a degenerate pair).</summary>
+    public Tensor NormalizedPerExample() => MetricNormalization.PerExample(Patched, Clean, Corrupt, NormalizationBaseline.Clean);
 
-    /// <summary>(mean patched − mean clean) / (mean clean − mean corrupt), [layer, head] (NaN where no sender).</summary>
-    public Tensor NormalizedMean()
-    {
-        int per = Patched.Length / BatchSize;
-        var result = Tensor.Zeros(Patched.Shape[1..]);
-        double clean = Clean.Average(x => (double)x), corrupt = Corrupt.Average(x => (double)x);
-        for (int i = 0; i < per; i++)
-        {
-            double patched = 0;
-            for (int b = 0; b < BatchSize; b++) patched += Patched.Data[b * per + i];
-            result.Data[i] = (float)((patched / BatchSize - clean) / (clean - corrupt));
-        }
-        return result;
-    }
+    /// <summary>(mean patched − mean clean) / (mean clean − mean corrupt), [layer, head] (NaN where no sender); degenerate pairs left out.</summary>
+    public Tensor NormalizedMean() => MetricNormalization.BatchMean(Patched, Clean, Corrupt, NormalizationBaseline.Clean);
+
+    /// <summary>The 0-based indices of the pairs whose clean and corrupted metrics are too close to normalise (see MetricNormalization).</summary>
+    public IReadOnlyList<int> DegeneratePairs() => MetricNormalization.DegeneratePairs(Clean, Corrupt);
 }

@@ -21,7 +21,7 @@ internal sealed record FigureSpec(string Title, string? Subtitle, IReadOnlyList<
 internal static class FigureCanvas
 {
     const float Border = 10, Gap = 8, TitleSize = 16, SubtitleSize = 12, NoteSize = 12, MinNoteWidth = 420;
-    public const string FontName = "DejaVu Sans";
+    public const string FontName = FigureFonts.Name;
 
     public static byte[] Png(FigureSpec spec, int scale)
     {

@@ -41,7 +41,6 @@ internal static class HeatmapPlot
         var (cw, ch) = CellSize(map, baseCell);
         int rows = map.Rows, cols = map.Columns;
         var plot = new Plot();
-        plot.Font.Set(FigureCanvas.FontName);
         plot.HideGrid();
 
         var values = new double[rows, cols];
@@ -70,7 +69,9 @@ internal static class HeatmapPlot
             bar.LabelStyle.Bold = false;
             bar.Axis.TickLabelStyle.FontSize = TickSize;
             var ticks = ColorBarTicks(colors);
-            bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.Select(t => (double)t).ToArray(), ticks.Select(LabelText.Tick).ToArray());
+            bar.Axis.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks.Select(t => (double)t).ToArray(), LabelText.Ticks(ticks));
+            bar.LabelStyle.FontName = FigureFonts.Name;
+            bar.Axis.TickLabelStyle.FontName = FigureFonts.Name;
         }
 
         if (panelTitle)
@@ -125,14 +126,27 @@ internal static class HeatmapPlot
                     CellText(plot, LabelText.CellValue(map.Values[r, c]), c + 0.5, rows - r - (tagged ? 0.72 : 0.5), CellTextSize, InkOn(colors, map.Values[r, c]), bold: false);
                 }
 
+        FigureFonts.Apply(plot);
         return new FigurePanel(plot, cols * cw, rows * ch);
     }
 
-    /// <summary>Colour-bar ticks: 0, ±limit and the halves (diverging); 0 to limit in quarters (sequential).</summary>
+    /// <summary>Colour-bar ticks at round values inside the bar's range (−limit..limit diverging, 0..limit sequential): multiples of
+    /// 1, 2, 2.5 or 5 × 10^k, as near five ticks as those allow (at most seven; the more of two as near), 0 among them. A limit of 1 gives −1, −0.5, 0, 0.5, 1.</summary>
     public static float[] ColorBarTicks(ColorMapping colors)
     {
-        float l = colors.Limit;
-        return colors.Scale == ColorScale.Diverging ? [-l, -l / 2, 0, l / 2, l] : [0, l / 4, l / 2, 3 * l / 4, l];
+        double hi = colors.Limit, lo = colors.Scale == ColorScale.Diverging ? -hi : 0;
+        if (!(hi > 0) || !double.IsFinite(hi)) return [0];
+        double magnitude = Math.Pow(10, Math.Floor(Math.Log10((hi - lo) / 4)));
+        double[] best = [];
+        foreach (double m in (double[])[0.5, 1, 2, 2.5, 5, 10])
+        {
+            double step = m * magnitude;
+            long first = (long)Math.Ceiling(lo / step - 1e-9), last = (long)Math.Floor(hi / step + 1e-9);
+            var ticks = Enumerable.Range(0, (int)(last - first + 1)).Select(i => (first + i) * step).ToArray();
+            int off = Math.Abs(ticks.Length - 5), bestOff = Math.Abs(best.Length - 5);
+            if (ticks.Length <= 7 && (best.Length == 0 || off < bestOff || (off == bestOff && ticks.Length > best.Length))) best = ticks;
+        }
+        return best.Select(t => (float)t).ToArray();
     }
 
     /// <summary>The notes under a figure: what each mark tag means and what grey cells are.</summary>

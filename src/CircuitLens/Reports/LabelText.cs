@@ -65,4 +65,12 @@ public static class LabelText
 
     /// <summary>Colour-bar tick format: shortest of up to 3 significant digits ("1", "-0.25", "0.0031").</summary>
     public static string Tick(float v) => v == 0 ? "0" : v.ToString("G3", CultureInfo.InvariantCulture);
+
+    /// <summary>The labels of one axis's ticks in one notation: plain decimals ("0.25"), or, when a tick is below 0.001 or
+    /// 10000 and above in size, powers of ten for all ("5e-5", "1.5e-4"), never a mix.</summary>
+    public static string[] Ticks(IReadOnlyList<float> ticks)
+    {
+        bool scientific = ticks.Any(t => t != 0 && (Math.Abs(t) < 1e-3f || Math.Abs(t) >= 1e4f));
+        return ticks.Select(t => t == 0 ? "0" : scientific ? t.ToString("0.##e0", CultureInfo.InvariantCulture) : t.ToString("G4", CultureInfo.InvariantCulture)).ToArray();
+    }
 }

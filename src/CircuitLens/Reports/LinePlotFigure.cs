@@ -1,5 +1,5 @@
 // Builds the ScottPlot plot of a LinePlot: one coloured line per series (ScottPlot's Category10
-// palette), a legend when there is more than one series, dashed reference lines, categorical tick
+// palette), a legend right of the data when there is more than one series, dashed reference lines, categorical tick
 // labels from the caller (thinned, or upright when they are wider than their slot), axis titles.
 using ScottPlot;
 
@@ -13,7 +13,6 @@ internal static class LinePlotFigure
     {
         lp.Validate();
         var plot = new Plot();
-        plot.Font.Set(FigureCanvas.FontName);
         foreach (var s in lp.Series)
         {
             double[] x = s.X ?? Enumerable.Range(0, s.Y.Length).Select(i => (double)i).ToArray();
@@ -27,7 +26,8 @@ internal static class LinePlotFigure
             var h = plot.Add.HorizontalLine(y, 1, new Color(120, 120, 120), LinePattern.Dashed);
             h.LegendText = "";
         }
-        if (lp.Series.Count > 1) plot.ShowLegend(Alignment.UpperRight);
+        // outside the data area (right of it), so it never hides a line
+        if (lp.Series.Count > 1) plot.ShowLegend(Edge.Right);
         else plot.HideLegend();
 
         plot.XLabel(lp.XLabel, AxisTitleSize);
@@ -63,6 +63,7 @@ internal static class LinePlotFigure
             var limits = plot.Axes.GetLimits();
             plot.Axes.SetLimitsY(lp.YMin ?? limits.Bottom, lp.YMax ?? limits.Top);
         }
+        FigureFonts.Apply(plot);
         return new FigureSpec(lp.Title, lp.Subtitle, [new FigurePanel(plot, DataWidth, DataHeight)], 1);
     }
 }

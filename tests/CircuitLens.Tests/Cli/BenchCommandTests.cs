@@ -21,4 +21,15 @@ public sealed class BenchCommandTests
             Assert.Contains(line, result.Stdout);
         Assert.Contains("12 components × 3 pairs", result.Stdout);   // tiny model: 3 layers × 4 heads
     }
+
+    [Fact]
+    public void BenchPatchOneByOneTimesEachPairAloneNextToTheBatch()
+    {
+        var result = CliRunner.Ok("bench", "patch", "--model", CliFixture.Model, "--pairs", "3", "--baseline-components", "0", "--chunk-size", "3", "--one-by-one");
+        var line = result.Stdout.Split('\n').Single(l => l.StartsWith("fast exact sweep, one pair at a time", StringComparison.Ordinal));
+        var match = System.Text.RegularExpressions.Regex.Match(line, @"= (\d+) patches/s: batched \(chunks of 3\) is (\d+\.\d\d)× as fast");
+        Assert.True(match.Success, line);
+        Assert.True(int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) > 0, line);
+        Assert.DoesNotContain("one pair at a time", CliRunner.Ok("bench", "patch", "--model", CliFixture.Model, "--pairs", "2", "--baseline-components", "0").Stdout);
+    }
 }

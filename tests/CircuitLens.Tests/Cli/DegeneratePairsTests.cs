@@ -1,6 +1,7 @@
 // `patch` with pairs whose clean and corrupted prompts give equal logit differences (normalisation
 // undefined): such a row is named on stderr and in run.json and left out of the normalised maps,
-// which stay finite; when every row is like that the run is a user error, not a map of NaN.
+// which stay finite; when every row is like that the run is a user error, not a map of NaN, and it
+// leaves nothing behind (no .checkpoint, no .lock, no directory it created).
 using System.Text.Json;
 using CircuitLens.Tasks.Ioi;
 using CircuitLens.Tensors;
@@ -64,5 +65,22 @@ public sealed class DegeneratePairsTests : IDisposable
         var result = Patch(path, "out");
         CliRunner.AssertUserError(result, path, "every pair has equal clean and corrupted logit differences", "rows 1, 2, 3, 4");
         Assert.False(File.Exists(Path.Combine(_dir, "out", "head-z_normalized_mean.npy")));
+    }
+
+    [Fact]
+    public void ARefusedRunLeavesNothingBehind()
+    {
+        string path = Pairs("all-degenerate.jsonl", Fixture().Select(Degenerate));
+        // a new --out: the directory the run created is gone (no .checkpoint, no .lock)
+        CliRunner.AssertUserError(Patch(path, "new"), "every pair has equal clean and corrupted");
+        Assert.False(Directory.Exists(Path.Combine(_dir, "new")));
+        // an existing empty --out stays as it was: empty
+        Directory.CreateDirectory(Path.Combine(_dir, "existing"));
+        CliRunner.AssertUserError(Patch(path, "existing"), "every pair has equal clean and corrupted");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(_dir, "existing")));
+        // and a run that is not refused still keeps its lock file, as every finished run does
+        Assert.True(Patch(Pairs("fixture.jsonl", Fixture()), "existing").Exit == 0);
+        Assert.True(File.Exists(Path.Combine(_dir, "existing", ".lock")));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "existing", ".checkpoint")));
     }
 }

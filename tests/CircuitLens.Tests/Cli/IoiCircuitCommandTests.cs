@@ -1,5 +1,5 @@
 // `circuitlens ioi`'s circuit step on the tiny model: it writes circuit/ (classes, checks, path-patching
-// maps) with sane contents, the classes follow the rule written in classes.json (recomputed here from
+// maps) with sane contents, the classes (backup name movers from the knock-out too) follow the rule written in classes.json (recomputed here from
 // the written measurements), F(M) of the check equals the clean metric of path patching (nothing
 // ablated), the report carries the tables, and --no-circuit skips it all.
 using System.Text.Json;
@@ -44,7 +44,7 @@ public sealed class IoiCircuitCommandTests : IDisposable
         double frac = t.GetProperty("path_fraction").GetDouble(), floor = t.GetProperty("path_floor").GetDouble();
         double copyMin = t.GetProperty("copy").GetDouble(), detMin = t.GetProperty("detector").GetDouble();
         int maxPer = t.GetProperty("max_per_detector_class").GetInt32();
-        Assert.Equal(7, root.GetProperty("rule").EnumerateObject().Count());
+        Assert.Equal(8, root.GetProperty("rule").EnumerateObject().Count());   // seven classes and the order
 
         double? Num(JsonElement h, string name) => h.GetProperty(name).ValueKind == JsonValueKind.Null ? null : h.GetProperty(name).GetDouble();
         foreach (var h in heads)
@@ -63,15 +63,21 @@ public sealed class IoiCircuitCommandTests : IDisposable
             return Math.Max(frac * (values.Count == 0 ? 0 : values.Max()), floor);
         }
         var expected = new Dictionary<string, string>();
-        double sl = Strong("path_to_logits"), sq = Strong("path_to_name_mover_queries");
+        double sl = Strong("path_to_logits"), sq = Strong("path_to_name_mover_queries"), sb = Strong("knockout_direct_effect_growth");
         foreach (var h in heads)
         {
             string id = h.GetProperty("head").GetString()!;
             double pl = Num(h, "path_to_logits")!.Value;
             bool io = Num(h, "end_to_io") > Num(h, "end_to_s");
             if (pl <= -sl && io && Num(h, "copy_score") >= copyMin) expected[id] = "name mover";
+            else if (Num(h, "knockout_direct_effect_growth") is { } g && g >= sb) expected[id] = "backup name mover";
             else if (pl >= sl && io) expected[id] = "negative name mover";
         }
+        // the knocked-out heads are the name movers, and only they have no growth of their own
+        var knocked = root.GetProperty("knocked_out").EnumerateArray().Select(x => x.GetString()!).Order().ToList();
+        Assert.Equal(expected.Where(kv => kv.Value == "name mover").Select(kv => kv.Key).Order(), knocked);
+        foreach (var h in heads)
+            Assert.Equal(knocked.Count > 0 && !knocked.Contains(h.GetProperty("head").GetString()!), Num(h, "knockout_direct_effect_growth") is not null);
         foreach (var h in heads)
         {
             string id = h.GetProperty("head").GetString()!;

@@ -96,13 +96,5 @@ public class SafetensorsStrictnessTests
         Assert.Contains(path, e.Message);
     }
 
-    private static byte[] Build(string header, byte[] data)
-    {
-        var json = Encoding.UTF8.GetBytes(header);
-        var bytes = new byte[8 + json.Length + data.Length];
-        BinaryPrimitives.WriteUInt64LittleEndian(bytes, (ulong)json.Length);
-        json.CopyTo(bytes, 8);
-        data.CopyTo(bytes, 8 + json.Length);
-        return bytes;
-    }
+    private static byte[] Build(string header, byte[] data) => SafetensorsTests.Build(header, data);
 }

@@ -175,7 +175,8 @@ public class SafetensorsTests
         Assert.Contains("does not exist", Assert.Throws<CircuitLensException>(() => SafetensorsFile.Open(tmp.File("missing.safetensors"))).Message);
     }
 
-    private static byte[] Build(string header, byte[] data)
+    /// <summary>A safetensors file: 8-byte little-endian header length, the JSON header, the data section.</summary>
+    internal static byte[] Build(string header, byte[] data)
     {
         var json = Encoding.UTF8.GetBytes(header);
         var bytes = new byte[8 + json.Length + data.Length];

@@ -1,5 +1,6 @@
 // RunDirectory and RunLock without the CLI: many claims of the same run name at once get distinct
-// directories; a held lock refuses a second holder and frees on dispose; only the atomic writer's
+// directories; a directory prepared before it is named appears with its files or not at all, and a
+// killed run's partial directory is removed by the next claim; a held lock refuses a second holder and frees on dispose; only the atomic writer's
 // temporary names are removed; a run.json's file list cannot reach outside its directory.
 using CircuitLens.Tasks.Runs;
 
@@ -35,6 +36,51 @@ public sealed class RunDirectoryTests : IDisposable
         using var claimed = RunDirectory.CreateNew(_dir, "ioi", now);
         Assert.Equal(taken + "-2", claimed.Directory);
         Assert.Empty(Directory.EnumerateFileSystemEntries(taken));
+    }
+
+    [Fact]
+    public void APreparedDirectoryAppearsWithItsFiles()
+    {
+        var now = new DateTime(2026, 1, 2, 3, 4, 5);
+        string? seenWhilePreparing = null;
+        using var claimed = RunDirectory.CreateNew(_dir, "ioi", now, dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "options.json"), "{}");
+            seenWhilePreparing = string.Join(",", Directory.GetDirectories(_dir).Select(Path.GetFileName).Where(n => !n!.StartsWith('.')));
+        });
+        Assert.Equal("", seenWhilePreparing);   // no run directory under its name before its options are in it
+        Assert.Equal(Path.Combine(_dir, "ioi-20260102-030405"), claimed.Directory);
+        Assert.True(File.Exists(Path.Combine(claimed.Directory, "options.json")));
+        Assert.Equal([Path.Combine(_dir, "ioi-20260102-030405")], Directory.GetDirectories(_dir));
+        var e = Assert.Throws<CircuitLensException>(() => RunLock.Acquire(claimed.Directory));   // still held under the new name
+        Assert.Contains("in use by another run", e.Message);
+    }
+
+    [Fact]
+    public void AFailedPreparationLeavesNothing()
+    {
+        var now = new DateTime(2026, 1, 2, 3, 4, 5);
+        Assert.Throws<IOException>(() => RunDirectory.CreateNew(_dir, "ioi", now, dir =>
+        {
+            File.WriteAllText(Path.Combine(dir, "options.json"), "{");
+            throw new IOException("disk full");
+        }));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(_dir));
+    }
+
+    [Fact]
+    public void APartialDirectoryOfAKilledRunIsRemovedByTheNextClaim()
+    {
+        var now = new DateTime(2026, 1, 2, 3, 4, 5);
+        string abandoned = Path.Combine(_dir, ".ioi.partial-0123abcd");   // as a run killed while preparing leaves it: lock file, nobody holding it
+        Directory.CreateDirectory(abandoned);
+        File.WriteAllText(Path.Combine(abandoned, ".lock"), "");
+        File.WriteAllText(Path.Combine(abandoned, "options.json.tmp-0123abcd"), "{");
+        using var preparing = RunLock.Acquire(Path.Combine(_dir, ".ioi.partial-89abcdef"));   // another run still preparing: kept
+        using var claimed = RunDirectory.CreateNew(_dir, "ioi", now);
+        Assert.False(Directory.Exists(abandoned));
+        Assert.True(Directory.Exists(preparing.Directory));
+        Assert.True(Directory.Exists(claimed.Directory));
     }
 
     [Fact]

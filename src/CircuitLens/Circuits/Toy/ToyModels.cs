@@ -20,19 +20,28 @@
 //   2.0 name-mover head: attends to names, minus those whose token matches I (S); OV copies the token
 //       into T, so the logits predict the name that is not repeated (IO).
 // Planted edges: 0.0 → 1.0:k, 1.0 → 2.0:q, 2.0 → logits.
+//
+// ioi-backup (4 layers): ioi plus a backup name mover the IOI paper's knock-out finds.
+//   3.0 backup name mover: attends to names, minus the one in I (S) and minus the one END's T already
+//       holds — the name 2.0 copied there (IO) — else to position 0 (a sink); OV copies into T like 2.0.
+//       In the intact model 2.0 has said IO, so 3.0 looks at the sink and adds nothing to the logit
+//       difference; with 2.0 knocked out (mean-ablated) END's T no longer holds IO, 3.0 attends to IO
+//       and copies it: it takes over the name mover's role. Its only edge is 2.0 → 3.0:q (the
+//       suppression), so path patching in the intact model sees it as (nearly) no head.
 using CircuitLens.Model;
 
 namespace CircuitLens.Circuits.Toy;
 
 public static class ToyModels
 {
-    public static IReadOnlyList<string> Kinds { get; } = ["induction", "ioi"];
+    public static IReadOnlyList<string> Kinds { get; } = ["induction", "ioi", "ioi-backup"];
 
-    /// <param name="nameTokens">The name token ids for "ioi" (which tokens are names).</param>
+    /// <param name="nameTokens">The name token ids for "ioi" and "ioi-backup" (which tokens are names).</param>
     public static PlantedModel Create(string kind, int seed = 0, IReadOnlyCollection<int>? nameTokens = null) => kind switch
     {
         "induction" => Induction(seed),
         "ioi" => Ioi(nameTokens ?? throw new ArgumentNullException(nameof(nameTokens)), seed),
+        "ioi-backup" => Ioi(nameTokens ?? throw new ArgumentNullException(nameof(nameTokens)), seed, backup: true),
         _ => throw new CircuitLensException($"unknown toy model '{kind}' (choose from {string.Join(", ", Kinds)})"),
     };
 
@@ -68,9 +77,9 @@ public static class ToyModels
 
     private const int IoiI = 64, IoiP = 128, C0 = 192, Name = 193, Dup = 194;
 
-    public static PlantedModel Ioi(IReadOnlyCollection<int> nameTokens, int seed = 0)
+    public static PlantedModel Ioi(IReadOnlyCollection<int> nameTokens, int seed = 0, bool backup = false)
     {
-        var cfg = new Gpt2Config { NLayers = 3, NHeads = 2, DModel = 256, DMlp = 1024, NCtx = 64, VocabSize = 50257, ModelName = "toy-ioi" };
+        var cfg = new Gpt2Config { NLayers = backup ? 4 : 3, NHeads = 2, DModel = 256, DMlp = 1024, NCtx = 64, VocabSize = 50257, ModelName = backup ? "toy-ioi-backup" : "toy-ioi" };
         var e = new WeightEditor(cfg);
         RandomTokenEmbeddings(e, cfg.VocabSize, seed);
         foreach (int t in nameTokens) e.TokenEmbedding(t)[Name] = 1f;
@@ -112,12 +121,32 @@ public static class ToyModels
             e.Read(2, 0, 2, d, Tok + d, 1f);
             e.Write(2, 0, d, Tok + d, 0.6f);
         }
-        return new PlantedModel("ioi", e.Weights,
+        List<CircuitHead> heads =
         [
             new CircuitHead(new HeadId(0, 0), "duplicate token", CircuitPositions.All),
             new CircuitHead(new HeadId(1, 0), "s-inhibition", CircuitPositions.All),
             new CircuitHead(new HeadId(2, 0), "name mover", CircuitPositions.All),
-        ], [new PlantedEdge("0.0", "1.0:k"), new PlantedEdge("1.0", "2.0:q"), new PlantedEdge("2.0", "logits")]);
+        ];
+        List<PlantedEdge> edges = [new PlantedEdge("0.0", "1.0:k"), new PlantedEdge("1.0", "2.0:q"), new PlantedEdge("2.0", "logits")];
+        if (!backup) return new PlantedModel("ioi", e.Weights, heads, edges);
+
+        // 3.0 backup name mover: head dim 0 the name bonus, dims 1..64 the suppression of keys whose token is in I or in END's T, dim 127 the sink
+        const float backupNames = 2f, backupAway = 12f, said = 3f, backupSink = 1.5f;
+        e.Read(3, 0, 0, 0, C0, backupNames);
+        e.Read(3, 0, 1, 0, Name, backupNames);
+        for (int d = 0; d < Width; d++)
+        {
+            e.Read(3, 0, 0, 1 + d, IoiI + d, backupAway);
+            e.Read(3, 0, 0, 1 + d, Tok + d, said);
+            e.Read(3, 0, 1, 1 + d, Tok + d, -1f);
+            e.Read(3, 0, 2, d, Tok + d, 1f);
+            e.Write(3, 0, d, Tok + d, 0.6f);
+        }
+        e.Read(3, 0, 0, 127, C0, backupSink);
+        e.Read(3, 0, 1, 127, IoiP, backupSink);
+        heads.Add(new CircuitHead(new HeadId(3, 0), "backup name mover", CircuitPositions.All));
+        edges.Add(new PlantedEdge("2.0", "3.0:q"));
+        return new PlantedModel("ioi-backup", e.Weights, heads, edges);
     }
 
     // e_t ~ N(0, 1/64) in T: nearly orthogonal unit-norm vectors for the whole vocabulary

@@ -52,36 +52,27 @@ public abstract class PatchingMetric
     /// <summary>Per pair b of a batch of Count pairs: the metric from logits (B,P,V), read at the last of the P positions.</summary>
     public float[] FromLogits(Tensor logits)
     {
-        int B = logits.Dim(0), P = logits.Dim(1), V = logits.Dim(2);
-        CheckBatch(B);
-        var rows = new float[B * V];
-        for (int b = 0; b < B; b++) logits.Slice(b, P - 1).CopyTo(rows.AsSpan(b * V, V));
-        var values = new float[B];
-        EvaluateLogits(AllPairs(B), rows, V, values);
+        var rows = LastPositionRows(logits);
+        var values = new float[Count];
+        EvaluateLogits(AllPairs(Count), rows, logits.Dim(2), values);
         return values;
     }
 
     /// <summary>Per pair b: the metric from the final residual stream (B,T,C) (before ln_f) of a left-padded batch, last position.</summary>
     public float[] FromFinalResidual(Gpt2Weights weights, Tensor residual)
     {
-        int B = residual.Dim(0), T = residual.Dim(1), C = residual.Dim(2);
-        CheckBatch(B);
-        var rows = new float[B * C];
-        for (int b = 0; b < B; b++) residual.Slice(b, T - 1).CopyTo(rows.AsSpan(b * C, C));
-        var values = new float[B];
-        Evaluate(weights, AllPairs(B), rows, values);
+        var rows = LastPositionRows(residual);
+        var values = new float[Count];
+        Evaluate(weights, AllPairs(Count), rows, values);
         return values;
     }
 
     /// <summary>Per pair b: ∂metric_b/∂(final residual at b's last position), (B,C), from the final residual stream (B,T,C).</summary>
     public float[] FinalResidualGradient(Gpt2Weights weights, Tensor residual)
     {
-        int B = residual.Dim(0), T = residual.Dim(1), C = residual.Dim(2);
-        CheckBatch(B);
-        var rows = new float[B * C];
-        for (int b = 0; b < B; b++) residual.Slice(b, T - 1).CopyTo(rows.AsSpan(b * C, C));
-        var grad = new float[B * C];
-        Gradient(weights, AllPairs(B), rows, grad);
+        var rows = LastPositionRows(residual);
+        var grad = new float[rows.Length];
+        Gradient(weights, AllPairs(Count), rows, grad);
         return grad;
     }
 
@@ -96,6 +87,16 @@ public abstract class PatchingMetric
         LogitDiffToMaxMetric.MetricName => new LogitDiffToMaxMetric(targets),
         _ => throw new CircuitLensException($"unknown metric '{name}' (choose from {string.Join(", ", Names)})"),
     };
+
+    // (B,T,X) → (B,X): each pair's row at the last position, the batch checked against the metric's pairs
+    private float[] LastPositionRows(Tensor t)
+    {
+        int B = t.Dim(0), T = t.Dim(1), X = t.Dim(2);
+        CheckBatch(B);
+        var rows = new float[B * X];
+        for (int b = 0; b < B; b++) t.Slice(b, T - 1).CopyTo(rows.AsSpan(b * X, X));
+        return rows;
+    }
 
     private void CheckBatch(int batch)
     {

@@ -72,6 +72,7 @@ public static class PathPatchTask
             prepend_bos = options.PrependBos, metric = result.Metric, engine = options.Plain ? "plain" : "fast", pair_count = result.BatchSize,
             normalization = "(patched - clean) / (clean - corrupt); normalized_mean uses batch means",
             clean_metric_mean = result.Clean.Average(), corrupt_metric_mean = result.Corrupt.Average(),
+            excluded_from_normalized = result.DegeneratePairs().Select(b => b + 1).ToList(),   // 1-based rows: clean = corrupted metric, normalisation undefined
             senders_by_effect = senders.OrderByDescending(s => Math.Abs(s.Value)).Select(s => new { head = s.Head, normalized_mean = s.Value }).ToList(),
         };
         AtomicFile.WriteAllText(Path.Combine(outDir, "path-patch.json"), JsonSerializer.Serialize(info, new JsonSerializerOptions { WriteIndented = true }));

@@ -10,7 +10,7 @@ namespace CircuitLens.Tasks.Circuits;
 public static class ToyTask
 {
     public static PlantedModel Build(string kind, int seed = 0) =>
-        ToyModels.Create(kind, seed, kind == "ioi" ? NameTokens() : null);
+        ToyModels.Create(kind, seed, kind is "ioi" or "ioi-backup" ? NameTokens() : null);
 
     /// <summary>The token ids of " Name" for every IOI name that is one token.</summary>
     public static int[] NameTokens() =>

@@ -59,7 +59,13 @@ public static class PatchExperiment
         }, progress, ct);
         var notes = new List<string>();
         if (job.ResumedChunks > 0) notes.Add($"resumed {job.ResumedChunks} finished chunk(s) from {checkpoint}");
-        var result = Write(model, tokenized, batch, weights, datasetHash, prependBos, outDir, options, job, clock.Elapsed);
+        PatchExperimentResult result;
+        try { result = Write(model, tokenized, batch, weights, datasetHash, prependBos, outDir, options, job, clock.Elapsed); }
+        catch (CircuitLensException)
+        {
+            PatchingJob.DeleteCheckpoint(checkpoint);   // refused (e.g. every pair degenerate): a rerun would refuse again, so there is nothing to resume
+            throw;
+        }
         PatchingJob.DeleteCheckpoint(checkpoint);
         return result with { Notes = [.. notes, .. result.Notes] };
     }

@@ -28,20 +28,12 @@ public static class GreaterThanExperiment
 
     public static GreaterThanExperimentResult Run(HookedTransformer model, ExperimentOptions options, CancellationToken ct = default)
     {
-        var files = new List<string>();
-        string dir = options.OutDir;
+        var run = new TaskExperimentRun(model, options, "greater-than");
         var generated = GreaterThanDatasetGenerator.Generate(new GreaterThanDatasetOptions { N = options.N, Seed = options.Seed, Tokenizer = model.Tokenizer });
-        var pairs = ExperimentSteps.WritePairs(options, generated.Select(p => p.ToJson()), "greater-than pairs");
-        pairs = ExperimentSteps.Filter(model, pairs, options, ct: ct);
-        var kept = pairs.Rows.Select(r => GreaterThanPair.FromJson(r.Fields)
-            ?? throw new CircuitLensException($"{pairs.Source}:{r.Line}: not a greater-than row (no noun/century/yy)")).ToList();
+        var (pairs, kept) = run.Dataset(generated.Select(p => p.ToJson()), "greater-than pairs", GreaterThanPair.FromJson, "a greater-than row (no noun/century/yy)", ct: ct);
 
-        options.Log($"[3/4] patching {pairs.Count} pairs: {string.Join(", ", Sweeps.Select(s => s.Name))} ({options.Method.ToString().ToLowerInvariant()}, prob-diff)");
-        var patching = ExperimentSteps.Patch(model, pairs, Sweeps, options, "greater-than", ct);
-        files.AddRange(patching.Files);
-        var job = patching.Job;
+        var job = run.Patch(pairs, Sweeps, "pairs", ct);
         var results = job.Primary;
-        string method = job.Exact.Count > 0 ? options.Method.ToString().ToLowerInvariant() : "attribution";
         var headZ = results.First(r => r.Sweep == Sweep.HeadZ); var mlpOut = results.First(r => r.Sweep == Sweep.MlpOut);
         var tokenized = pairs.Tokenize(model, options.PrependBos);
         string[]? positions = tokenized.Clean.All(c => c.Length == tokenized.Clean[0].Length)
@@ -49,27 +41,23 @@ public static class GreaterThanExperiment
         var components = Components(headZ.NormalizedMean(), mlpOut.NormalizedMean());
 
         options.Log("[4/4] neurons, year probabilities, figures and report");
-        var neurons = NeuronStep(model, pairs, options, files, ct);
+        var neurons = NeuronStep(run, pairs, ct);
         var circuit = GreaterThanCircuit.FitsReported(model.Config.NLayers, model.Config.NHeads) ? GreaterThanCircuit.Reported : Discovered(components, model.Config);
         var years = YearProbabilities.Compute(model, kept, options.PrependBos, circuit, ct: ct);
-        WriteYearTables(dir, years, files);
+        WriteYearTables(run, years);
 
-        string modelName = ExperimentSteps.ModelName(model, options);
-        var headMap = ExperimentSteps.Map(headZ, model, options, pairs.Count, method);
-        var mlpMap = ExperimentSteps.Map(mlpOut, model, options, pairs.Count, method, positions);
+        var headMap = run.Map(headZ, job, pairs.Count);
+        var mlpMap = run.Map(mlpOut, job, pairs.Count, positions);
         var yearMaps = YearMaps(years, circuit);
-        string yearTitle = $"P(next token = YY') for start year YY · {modelName} · {pairs.Count} prompts";
-        ExperimentSteps.WriteFigure(Path.Combine(dir, "year-probabilities"), yearMaps, yearTitle, files, columns: 1);
+        string yearTitle = $"P(next token = YY') for start year YY · {run.ModelName} · {pairs.Count} prompts";
+        run.WriteFigure("year-probabilities", yearMaps, yearTitle, columns: 1);
 
         float circuitProbDiff = years.MeanProbDiff(years.CircuitPatched);
-        var report = new HtmlReport($"CircuitLens · greater-than · {modelName}");
-        report.AddParagraph("Greater-than (Hanna et al. 2023): \"The war lasted from the year 1732 to the year 17\" → the model should put its probability on two-digit years above 32. "
+        var report = run.NewReport("Greater-than (Hanna et al. 2023): \"The war lasted from the year 1732 to the year 17\" → the model should put its probability on two-digit years above 32. "
             + "Metric: prob-diff = Σ p(YY' > YY) − Σ p(YY' ≤ YY) at the last position; corrupted prompts start in XX01. Maps show (patched − corrupted)/(clean − corrupted), batch means: 1 = the component alone restores the clean behaviour.");
-        report.AddKeyValues("Run", [
-            ("model", modelName), ("prepend BOS", options.PrependBos ? "yes" : "no"), ("pairs generated", options.N.ToString(CultureInfo.InvariantCulture)),
-            ("pairs patched", pairs.Count.ToString(CultureInfo.InvariantCulture)), ("correctness filter", ExperimentSteps.FilterName(options)), ("method", method),
+        run.AddRunFacts(report, "pairs", pairs.Count, [
             ("mean clean prob-diff", F(job.CleanMetric.Average())), ("mean corrupted prob-diff", F(job.CorruptMetric.Average())),
-            ($"mean prob-diff, corrupted + {circuit.Name} patched in", F(circuitProbDiff)), ("run directory", Path.GetFullPath(dir)),
+            ($"mean prob-diff, corrupted + {circuit.Name} patched in", F(circuitProbDiff)),
         ]);
         report.AddSection("Attention heads and MLPs");
         report.AddHeatmap(headMap, "Each head's z patched from the clean run into the corrupted (XX01) run, all positions.");
@@ -85,22 +73,15 @@ public static class GreaterThanExperiment
         report.AddSection("Year probabilities");
         report.AddParagraph($"Rows: start year YY; columns: the next token YY'. Top: clean prompts. Middle: corrupted prompts with the circuit patched in from the clean run ({circuit}). Bottom: corrupted prompts. A model that computes greater-than puts its mass right of the diagonal YY' = YY.");
         foreach (var map in yearMaps) report.AddHeatmap(map with { Subtitle = yearTitle });
-        options.Log("circuit check of the built-in greater-than circuit");
-        var check = BuiltinCircuitCheckStep.Run(model, pairs, options.PrependBos, "greater-than", dir, ct: ct);
-        BuiltinCircuitCheckStep.AddTo(report, check);
-        if (check.Result is not null) files.Add(Path.Combine(dir, "circuit", "check-greater-than.json"));
-        string reportPath = Path.Combine(dir, "report.html");
-        report.Save(reportPath);
-        files.Add(reportPath);
+        run.CheckBuiltinCircuit(report, pairs, "greater-than", ct);
 
-        var extra = new JsonObject
+        string reportPath = run.Finish(report, pairs, job, new JsonObject
         {
             ["top_components"] = new JsonArray(components.Take(15).Select(c => (JsonNode)new JsonObject { ["component"] = c.Name, ["score"] = c.Score }).ToArray()),
             ["circuit"] = circuit.ToString(),
             ["mean_prob_diff_circuit_patched"] = circuitProbDiff,
             ["neurons"] = new JsonArray(neurons.Select(n => (JsonNode)new JsonObject { ["layer"] = n.Layer, ["neuron"] = n.Neuron, ["attribution"] = n.Attribution, ["exact"] = n.Exact }).ToArray()),
-        };
-        ExperimentSteps.WriteRunJson(model, options, "greater-than", pairs, job, extra, files);
+        });
         return new GreaterThanExperimentResult(reportPath, job.CleanMetric.Average(), job.CorruptMetric.Average(), components, years, circuitProbDiff, neurons);
     }
 
@@ -123,15 +104,13 @@ public static class GreaterThanExperiment
         return new GreaterThanCircuit("this run's strongest components", heads, mlps);
     }
 
-    private static IReadOnlyList<NeuronScore> NeuronStep(HookedTransformer model, Tasks.Pairs.PairSet pairs, ExperimentOptions options, List<string> files, CancellationToken ct)
+    private static IReadOnlyList<NeuronScore> NeuronStep(TaskExperimentRun run, Tasks.Pairs.PairSet pairs, CancellationToken ct)
     {
-        var layers = NeuronLayers(model.Config.NLayers);
-        var neurons = NeuronPatching.AttributeAndRemeasure(model, pairs.Tokenize(model, options.PrependBos).ToPatchingBatch(), layers, NeuronsPerLayer, ct);
+        var layers = NeuronLayers(run.Model.Config.NLayers);
+        var neurons = NeuronPatching.AttributeAndRemeasure(run.Model, pairs.Tokenize(run.Model, run.Options.PrependBos).ToPatchingBatch(), layers, NeuronsPerLayer, ct);
         var csv = new StringBuilder("layer,neuron,attribution_normalized,exact_normalized\n");
         foreach (var n in neurons) csv.Append(CultureInfo.InvariantCulture, $"{n.Layer},{n.Neuron},{G(n.Attribution)},{G(n.Exact)}\n");
-        string path = Path.Combine(options.OutDir, "neurons.csv");
-        AtomicFile.WriteAllText(path, csv.ToString());
-        files.Add(path);
+        run.WriteText("neurons.csv", csv.ToString());
         return neurons;
     }
 
@@ -147,21 +126,15 @@ public static class GreaterThanExperiment
         return [Map("clean", years.Clean), Map($"corrupted + circuit patched in", years.CircuitPatched), Map("corrupted (XX01)", years.Corrupt)];
     }
 
-    private static void WriteYearTables(string dir, YearProbabilities years, List<string> files)
+    private static void WriteYearTables(TaskExperimentRun run, YearProbabilities years)
     {
         foreach (var (name, t) in new[] { ("clean", years.Clean), ("circuit_patched", years.CircuitPatched), ("corrupt", years.Corrupt) })
-        {
-            string path = Path.Combine(dir, $"year_probabilities_{name}.npy");
-            NpyFile.Write(path, t);
-            files.Add(path);
-        }
+            run.WriteNpy($"year_probabilities_{name}", t);
         var csv = new StringBuilder("start_year,next_year,p_clean,p_circuit_patched,p_corrupt\n");
         for (int r = 0; r < years.StartYears.Length; r++)
             for (int y = 0; y < 100; y++)
                 csv.Append(CultureInfo.InvariantCulture, $"{years.StartYears[r]},{y},{G(years.Clean[r, y])},{G(years.CircuitPatched[r, y])},{G(years.Corrupt[r, y])}\n");
-        string csvPath = Path.Combine(dir, "year_probabilities.csv");
-        AtomicFile.WriteAllText(csvPath, csv.ToString());
-        files.Add(csvPath);
+        run.WriteText("year_probabilities.csv", csv.ToString());
     }
 
     // CSV: full float precision

@@ -27,64 +27,49 @@ public static class InductionExperiment
     /// <param name="length">Tokens in the repeated random block.</param>
     public static InductionExperimentResult Run(HookedTransformer model, ExperimentOptions options, int length = 20, CancellationToken ct = default)
     {
-        var files = new List<string>();
-        string dir = options.OutDir;
+        var run = new TaskExperimentRun(model, options, "induction");
         var generated = InductionDatasetGenerator.Generate(new InductionDatasetOptions { N = options.N, Seed = options.Seed, Length = length, Tokenizer = model.Tokenizer });
-        var pairs = ExperimentSteps.WritePairs(options, generated.Select(p => p.ToJson()), $"rows (block of {length} random word tokens, repeated)");
-        pairs = ExperimentSteps.Filter(model, pairs, options, ct: ct);
-        var rows = pairs.Rows.Select(r => InductionPair.FromJson(r.Fields) ?? throw new CircuitLensException($"{pairs.Source}:{r.Line}: not an induction row")).ToList();
+        var (pairs, rows) = run.Dataset(generated.Select(p => p.ToJson()), $"rows (block of {length} random word tokens, repeated)", InductionPair.FromJson, "an induction row", ct: ct);
 
-        options.Log($"[3/4] patching {pairs.Count} rows: head-z ({options.Method.ToString().ToLowerInvariant()}, logit-diff)");
-        var patching = ExperimentSteps.Patch(model, pairs, Sweeps, options, "induction", ct);
-        files.AddRange(patching.Files);
-        var job = patching.Job;
+        var job = run.Patch(pairs, Sweeps, "rows", ct);
         var headZ = job.Primary[0];
-        string method = job.Exact.Count > 0 ? options.Method.ToString().ToLowerInvariant() : "attribution";
 
         options.Log("[4/4] induction scores, loss by position and report");
         var analysis = RepeatedSequenceAnalysis.Compute(model, rows, options.PrependBos, ct: ct);
-        WriteAnalysis(dir, analysis, files);
+        WriteAnalysis(run, analysis);
 
-        string modelName = ExperimentSteps.ModelName(model, options);
-        var headMap = ExperimentSteps.Map(headZ, model, options, pairs.Count, method);
+        var headMap = run.Map(headZ, job, pairs.Count);
         var scoreMaps = new[]
         {
             Heatmap.LayerHead("induction score", PatchingFigures.To2D(analysis.InductionScores)) with { Scale = ColorScale.Sequential, Limit = 1f, ValueLabel = "attention" },
             Heatmap.LayerHead("previous-token score", PatchingFigures.To2D(analysis.PreviousTokenScores)) with { Scale = ColorScale.Sequential, Limit = 1f, ValueLabel = "attention" },
         };
-        string scoreTitle = $"Attention to offset L − 1 (induction) and 1 (previous token) · {modelName} · {rows.Count} sequences of 2 × {length}";
-        ExperimentSteps.WriteFigure(Path.Combine(dir, "attention-scores"), scoreMaps, scoreTitle, files);
-        var lossPlot = LossPlot(analysis, modelName, rows.Count);
-        files.AddRange(LossByPositionFigure.Write(Path.Combine(dir, "loss-by-position"), lossPlot));
+        string scoreTitle = $"Attention to offset L − 1 (induction) and 1 (previous token) · {run.ModelName} · {rows.Count} sequences of 2 × {length}";
+        run.WriteFigure("attention-scores", scoreMaps, scoreTitle);
+        var lossPlot = LossPlot(analysis, run.ModelName, rows.Count);
+        run.Files.AddRange(LossByPositionFigure.Write(Path.Combine(run.Dir, "loss-by-position"), lossPlot));
 
-        var report = new HtmlReport($"CircuitLens · induction · {modelName}");
-        report.AddParagraph($"Induction (Olsson et al. 2022): a block of {length} random word tokens followed by the block again. In the second copy the next token is the one that followed "
+        var report = run.NewReport($"Induction (Olsson et al. 2022): a block of {length} random word tokens followed by the block again. In the second copy the next token is the one that followed "
             + "the current token's earlier occurrence. Metric: logit(that token) − logit(the token the corrupted first copy puts there). Maps: each head's z patched from the clean run into the corrupted one, "
             + "(patched − corrupted)/(clean − corrupted), batch means.");
-        report.AddKeyValues("Run", [
-            ("model", modelName), ("prepend BOS", options.PrependBos ? "yes" : "no"), ("rows generated", options.N.ToString(CultureInfo.InvariantCulture)),
-            ("rows patched", pairs.Count.ToString(CultureInfo.InvariantCulture)), ("correctness filter", ExperimentSteps.FilterName(options)), ("method", method),
+        run.AddRunFacts(report, "rows", pairs.Count, [
             ("mean clean logit diff", F(job.CleanMetric.Average())), ("mean corrupted logit diff", F(job.CorruptMetric.Average())),
-            ("mean loss, first copy", F(analysis.FirstHalfLoss)), ("mean loss, second copy", F(analysis.SecondHalfLoss)), ("run directory", Path.GetFullPath(dir)),
+            ("mean loss, first copy", F(analysis.FirstHalfLoss)), ("mean loss, second copy", F(analysis.SecondHalfLoss)),
         ]);
         report.AddHeatmap(headMap, "Each head's z patched from the clean run into the corrupted run, all positions.");
         report.AddTable("Strongest heads (patching)", ["head", "normalised score"], ExperimentSteps.RankHeads(headZ.NormalizedMean()).Take(8).Select(h => new[] { h.Name, F(h.Score) }));
         report.AddHeatmapGrid(scoreMaps, scoreTitle);
         report.AddTable("Strongest induction heads (attention)", ["head", "induction score"], ExperimentSteps.RankHeads(analysis.InductionScores).Take(8).Select(h => new[] { h.Name, F(h.Score) }));
         LossByPositionFigure.AddTo(report, lossPlot, "Loss of each next-token prediction over the repeated sequence, by position in the block: the second copy is predictable by copying.");
-        string reportPath = Path.Combine(dir, "report.html");
-        report.Save(reportPath);
-        files.Add(reportPath);
 
-        var extra = new JsonObject
+        string reportPath = run.Finish(report, pairs, job, new JsonObject
         {
             ["block_length"] = length,
             ["mean_loss_first_copy"] = analysis.FirstHalfLoss,
             ["mean_loss_second_copy"] = analysis.SecondHalfLoss,
-            ["top_induction_heads"] = new JsonArray(ExperimentSteps.RankHeads(analysis.InductionScores).Take(8).Select(h => (JsonNode)new JsonObject { ["head"] = h.Name, ["score"] = h.Score }).ToArray()),
-            ["top_patching_heads"] = new JsonArray(ExperimentSteps.RankHeads(headZ.NormalizedMean()).Take(8).Select(h => (JsonNode)new JsonObject { ["head"] = h.Name, ["score"] = h.Score }).ToArray()),
-        };
-        ExperimentSteps.WriteRunJson(model, options, "induction", pairs, job, extra, files);
+            ["top_induction_heads"] = TaskExperimentRun.HeadsJson(analysis.InductionScores, 8),
+            ["top_patching_heads"] = TaskExperimentRun.HeadsJson(headZ.NormalizedMean(), 8),
+        });
         return new InductionExperimentResult(reportPath, headZ.NormalizedMean(), analysis, job.CleanMetric.Average(), job.CorruptMetric.Average());
     }
 
@@ -97,22 +82,19 @@ public static class InductionExperiment
         return new LossByPosition($"Loss by position on repeated random tokens · {modelName} · {sequences} sequences", L, first, second);
     }
 
-    private static void WriteAnalysis(string dir, RepeatedSequenceAnalysis a, List<string> files)
+    private static void WriteAnalysis(TaskExperimentRun run, RepeatedSequenceAnalysis a)
     {
-        void Npy(string name, Tensor t) { string p = Path.Combine(dir, name); NpyFile.Write(p, t); files.Add(p); }
-        Npy("loss_by_position.npy", new Tensor(a.LossByPosition, a.LossByPosition.Length));
-        Npy("induction_scores.npy", a.InductionScores);
-        Npy("previous_token_scores.npy", a.PreviousTokenScores);
+        run.WriteNpy("loss_by_position", new Tensor(a.LossByPosition, a.LossByPosition.Length));
+        run.WriteNpy("induction_scores", a.InductionScores);
+        run.WriteNpy("previous_token_scores", a.PreviousTokenScores);
         var csv = new StringBuilder("position,token_of_block,copy,loss\n");
         for (int t = 0; t < a.LossByPosition.Length; t++)
         {
             int predicted = t + 1;   // the token being predicted, in B B
             csv.Append(CultureInfo.InvariantCulture, $"{t},{predicted % a.BlockLength},{(predicted < a.BlockLength ? 1 : 2)},{a.LossByPosition[t].ToString("G7", CultureInfo.InvariantCulture)}\n");
         }
-        string path = Path.Combine(dir, "loss_by_position.csv");
-        AtomicFile.WriteAllText(path, csv.ToString());
-        files.Add(path);
+        run.WriteText("loss_by_position.csv", csv.ToString());
     }
 
-    private static string F(double v) => double.IsNaN(v) ? "nan" : v.ToString("0.###", CultureInfo.InvariantCulture);
+    private static string F(double v) => TaskExperimentRun.Number(v);
 }

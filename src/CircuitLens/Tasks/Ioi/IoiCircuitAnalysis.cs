@@ -1,6 +1,7 @@
 // The circuit step of `circuitlens ioi`, in the paper's setting (source = the kept pairs with ABC corruptions): head detectors
 // (previous-token, duplicate-token, induction on repeated random tokens; END→IO/S attention and copy
-// scores on the IOI prompts), path patching to the logits and to the name movers' queries, the heads
+// scores on the IOI prompts), path patching to the logits and to the name movers' queries, the knock-out
+// of the name movers (IoiBackupNameMovers: every other head's direct effect with them mean-ablated), the heads
 // sorted into the paper's classes by IoiHeadClassifier, side by side with the paper's 26 heads, and
 // `circuit check` (mean ablation over the ABC prompts, per template) of the found circuit and — on a
 // 12 × 12 model — of the paper's. Writes DIR/circuit/: abc.jsonl, detectors.npy, roles.npy,
@@ -79,12 +80,20 @@ public static class IoiCircuitAnalysis
             toQueries = PathPatching.Run(model, data, spec, ct: ct);
         }
         var m = partial with { ToNameMoverQueries = toQueries?.NormalizedMean() };
-        var classes = IoiHeadClassifier.Classify(m, options.Rule);
 
-        // circuit check: mean ablation over the ABC prompts, per template
-        log("circuit: circuit check");
+        // mean ablation over the ABC prompts, per template: the knock-out of the name movers (backup name movers) and the circuit check
         var groups = chosen.Select(p => p.Template).ToList();
         var ablation = new CircuitAblation(model, new PatchingBatch(tokenized.Clean, tokenized.Clean, data.Metric), AblationKind.Mean, tokenized.Corrupt.ToList(), groups, groups, options.Check.Seed);
+        var nameMovers = IoiHeadClassifier.NameMovers(m, options.Rule);
+        if (nameMovers.Count > 0)
+        {
+            log($"circuit: knock-out of the name movers {string.Join(" ", nameMovers)} → direct effects");
+            double gap = toLogits.Clean.Average(x => (double)x) - toLogits.Corrupt.Average(x => (double)x);
+            m = m with { KnockoutDirectEffect = IoiBackupNameMovers.DirectEffectIncrease(model, data, ablation, nameMovers, gap), KnockedOut = nameMovers };
+        }
+        var classes = IoiHeadClassifier.Classify(m, options.Rule);
+
+        log("circuit: circuit check");
         var found = FoundCircuit(classes, L, H);
         var foundCheck = CircuitCheck.Run(ablation, found, L, H, options.Check, ct: ct);
         Circuit? paper = L == 12 && H == 12 ? Circuit.Load("ioi-paper", L, H) : null;
@@ -164,6 +173,7 @@ public static class IoiCircuitAnalysis
                     ["head"] = id.ToString(), ["class"] = classes.TryGetValue(id, out var c) ? c : null,
                     ["paper_class"] = m.Layers == 12 && m.Heads == 12 && paper.TryGetValue(id.ToString(), out var pc) ? pc : null,
                     ["path_to_logits"] = Finite(m.ToLogits[l, h]), ["path_to_name_mover_queries"] = m.ToNameMoverQueries is { } q ? Finite(q[l, h]) : null,
+                    ["knockout_direct_effect_growth"] = m.KnockoutDirectEffect is { } g ? Finite(g[l, h]) : null,
                     ["end_to_io"] = m.EndToIo[l, h], ["end_to_s"] = m.EndToS[l, h], ["copy_score"] = m.CopyScore[l, h], ["negative_copy_score"] = m.NegativeCopyScore[l, h],
                     ["previous_token"] = m.PreviousToken[l, h], ["duplicate_token"] = m.DuplicateToken[l, h], ["induction"] = m.Induction[l, h],
                 });
@@ -173,6 +183,7 @@ public static class IoiCircuitAnalysis
         {
             ["model"] = modelName, ["layers"] = m.Layers, ["heads_per_layer"] = m.Heads, ["pairs"] = pairs, ["source"] = "ABC corruptions",
             ["prepend_bos"] = options.PrependBos, ["receivers"] = receivers.Select(h => $"{h}:q").ToList(),
+            ["knocked_out"] = m.KnockedOut.Select(h => h.ToString()).ToList(),
             ["thresholds"] = new Dictionary<string, object>
             {
                 ["path_fraction"] = r.PathFraction, ["path_floor"] = r.PathFloor, ["copy"] = r.CopyThreshold, ["detector"] = r.DetectorThreshold,
@@ -186,6 +197,7 @@ public static class IoiCircuitAnalysis
             {
                 ["path_to_logits"] = "path patching (ABC source) to the logits, (patched - clean)/(clean - corrupt) of the batch means; null = no path",
                 ["path_to_name_mover_queries"] = "the same to the receivers' queries",
+                ["knockout_direct_effect_growth"] = "(direct effect on the logit difference with the knocked_out heads mean-ablated - without) / (clean - corrupt); null = knocked out or not measured",
                 ["end_to_io"] = "mean attention from END to IO", ["end_to_s"] = "mean attention from END to S1 and S2",
                 ["copy_score"] = "share of names among the top 5 of the head's OV output through the unembedding",
                 ["previous_token"] = "head detector score on repeated random tokens", ["duplicate_token"] = "head detector score", ["induction"] = "head detector score",
@@ -215,6 +227,7 @@ public static class IoiCircuitAnalysis
         [
             ["pairs", $"{pairs} pairs: the run's kept prompts (at most {options.MaxPairs}) with ABC corruptions (IO, S1, S2 → three other names), mean ablation per template over their corrupted prompts"],
             ["detector sequences", $"{options.DetectorSequences} repeated random blocks of {options.DetectorLength} tokens; END attention and copy scores on the first {Math.Min(pairs, options.RolePairs)} pairs"],
+            ["knocked out (backup name movers)", m.KnockedOut.Count == 0 ? "none (no name mover found)" : $"{string.Join(", ", m.KnockedOut)}: mean-ablated, every other head's direct effect on the logit difference measured again"],
             ["receivers of the second path patching", receivers.Count == 0 ? "none (no head lowers the logit difference directly above layer 0)" : string.Join(", ", receivers.Select(h => $"{h}:q"))],
             ["circuit check", $"{options.Check.RandomSubsets} random subsets, {options.Check.GreedySteps} greedy step(s)"],
             ["files", $"{Directory}/classes.json, check-found.json, check-paper.json, path-patch-logits/, path-patch-name-movers/, detectors.npy, roles.npy"],
@@ -222,11 +235,12 @@ public static class IoiCircuitAnalysis
         tables.Add(("Circuit analysis: classification rule", ["class", "rule"], IoiHeadClassifier.Describe(options.Rule, nLayers).Select(x => new[] { x.Class, x.Rule }).ToList()));
         var shown = classes.Keys.Concat(paperModel ? paperClasses.Keys.Select(k => HeadId.Parse(k, 12, 12)) : []).Distinct().Order().ToList();
         tables.Add(("Circuit analysis: heads found" + (paperModel ? " and the paper's 26" : ""),
-            ["head", "found class", "paper class", "path → logits", "path → NM q", "END→IO", "END→S", "copy", "prev-token", "dup-token", "induction"],
+            ["head", "found class", "paper class", "path → logits", "path → NM q", "knock-out growth", "END→IO", "END→S", "copy", "prev-token", "dup-token", "induction"],
             shown.Select(h => new[]
             {
                 h.ToString(), classes.TryGetValue(h, out var c) ? c : "", paperModel && paperClasses.TryGetValue(h.ToString(), out var pc) ? pc : "",
                 F(m.ToLogits[h.Layer, h.Head]), m.ToNameMoverQueries is { } q ? F(q[h.Layer, h.Head]) : "–",
+                m.KnockoutDirectEffect is { } g ? F(g[h.Layer, h.Head]) : "–",
                 F(m.EndToIo[h.Layer, h.Head]), F(m.EndToS[h.Layer, h.Head]), F(m.CopyScore[h.Layer, h.Head]),
                 F(m.PreviousToken[h.Layer, h.Head]), F(m.DuplicateToken[h.Layer, h.Head]), F(m.Induction[h.Layer, h.Head]),
             }).ToList()));

@@ -7,8 +7,10 @@
 //   s-inhibition         — path patching to the name movers' queries lowers it strongly (≤ −max(f·m_q, floor));
 //   induction / duplicate token / previous token — detector score ≥ d, in the paper's layer range scaled to
 //                          the model's depth (12 layers: 5–6, 0–3, 2–4), the k strongest per class.
-// Each head gets the first class it qualifies for, in that order. Backup name movers only show under
-// knock-out (the paper's second experiment) and are not classified here.
+//   backup name mover    — with the name movers knocked out (mean-ablated), the head's direct effect on the
+//                          logit difference grows strongly (≥ max(f·m_b, floor), normalised; IoiBackupNameMovers);
+// Each head gets the first class it qualifies for, in the order name mover, backup name mover, negative
+// name mover, s-inhibition, induction, duplicate token, previous token.
 using CircuitLens.Circuits;
 using CircuitLens.Tensors;
 
@@ -18,6 +20,11 @@ namespace CircuitLens.Tasks.Ioi;
 public sealed record IoiHeadMeasurements(Tensor PreviousToken, Tensor DuplicateToken, Tensor Induction, Tensor EndToIo, Tensor EndToS,
     Tensor CopyScore, Tensor NegativeCopyScore, Tensor ToLogits, Tensor? ToNameMoverQueries)
 {
+    /// <summary>Per head, the growth of its direct effect when <see cref="KnockedOut"/> (the name movers) are mean-ablated, normalised (NaN for them); null when not measured.</summary>
+    public Tensor? KnockoutDirectEffect { get; init; }
+    /// <summary>The heads knocked out for <see cref="KnockoutDirectEffect"/>.</summary>
+    public IReadOnlyList<HeadId> KnockedOut { get; init; } = [];
+
     public int Layers => ToLogits.Dim(0);
     public int Heads => ToLogits.Dim(1);
 }
@@ -40,10 +47,10 @@ public sealed record IoiClassRule
 
 public static class IoiHeadClassifier
 {
-    public const string NameMover = "name mover", NegativeNameMover = "negative name mover", SInhibition = "s-inhibition",
+    public const string NameMover = "name mover", BackupNameMover = "backup name mover", NegativeNameMover = "negative name mover", SInhibition = "s-inhibition",
         Induction = "induction", DuplicateToken = "duplicate token", PreviousToken = "previous token";
 
-    public static IReadOnlyList<string> Classes { get; } = [NameMover, NegativeNameMover, SInhibition, Induction, DuplicateToken, PreviousToken];
+    public static IReadOnlyList<string> Classes { get; } = [NameMover, BackupNameMover, NegativeNameMover, SInhibition, Induction, DuplicateToken, PreviousToken];
 
     /// <summary>The paper's layer range of a detector class (12 layers), scaled to <paramref name="nLayers"/>: [⌊a·L/12⌋, min(L−1, ⌈b·L/12⌉)].</summary>
     public static (int Lo, int Hi) LayerRange(string cls, int nLayers)
@@ -89,11 +96,13 @@ public static class IoiHeadClassifier
     {
         var result = new SortedDictionary<HeadId, string>();
         double strongLogits = StrongPath(m.ToLogits, rule);
+        double strongBackup = m.KnockoutDirectEffect is { } grown ? StrongPath(grown, rule) : double.PositiveInfinity;
         foreach (var h in AllHeads(m))
         {
             float toLogits = m.ToLogits[h.Layer, h.Head];
             bool attendsIo = m.EndToIo[h.Layer, h.Head] > m.EndToS[h.Layer, h.Head];
             if (IsNameMover(m, h, strongLogits, rule)) result[h] = NameMover;
+            else if (m.KnockoutDirectEffect is { } g && float.IsFinite(g[h.Layer, h.Head]) && g[h.Layer, h.Head] >= strongBackup) result[h] = BackupNameMover;
             else if (toLogits >= strongLogits && attendsIo) result[h] = NegativeNameMover;
         }
         if (m.ToNameMoverQueries is { } toQ)
@@ -121,12 +130,13 @@ public static class IoiHeadClassifier
         return
         [
             (NameMover, $"path patching → logits ≤ −max({f}·max|effect|, {floor}), END attends more to IO than to S, copy score ≥ {rule.CopyThreshold:0.##}"),
+            (BackupNameMover, $"with the name movers mean-ablated, its direct effect on the logit difference grows by ≥ max({f}·max|growth|, {floor}) (normalised)"),
             (NegativeNameMover, $"path patching → logits ≥ max({f}·max|effect|, {floor}), END attends more to IO than to S"),
             (SInhibition, $"path patching → the name movers' queries ≤ −max({f}·max|effect|, {floor})"),
             (Induction, $"induction score ≥ {rule.DetectorThreshold:0.##}, {Range(Induction)}, the {rule.MaxPerDetectorClass} strongest"),
             (DuplicateToken, $"duplicate-token score ≥ {rule.DetectorThreshold:0.##}, {Range(DuplicateToken)}, the {rule.MaxPerDetectorClass} strongest"),
             (PreviousToken, $"previous-token score ≥ {rule.DetectorThreshold:0.##}, {Range(PreviousToken)}, the {rule.MaxPerDetectorClass} strongest"),
-            ("order", "a head takes the first class it qualifies for, in the order above; backup name movers (seen only under knock-out) are not classified"),
+            ("order", "a head takes the first class it qualifies for, in the order above"),
         ];
     }
 
