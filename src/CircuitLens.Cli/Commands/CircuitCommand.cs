@@ -31,9 +31,11 @@ internal static class CircuitCommand
         var command = new Command("discover", "Edge attribution patching: score every edge (input/head/MLP → later q/k/v, MLP input, logits); write the top edges as a circuit and a graph.")
             { pairs, method, steps, top, threshold, classes, output };
         model.AddTo(command);
+        var device = new DeviceOptions();   // EAP's runs, backward passes and edge products run on the device
+        device.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
-            var m = model.Load(r, ct);
+            var m = device.Apply(r, model.Load(r, ct));
             string outDir = r.GetValue(output)!;
             var (_, circuit) = CircuitDiscoverTask.Run(m, new CircuitDiscoverOptions
             {
