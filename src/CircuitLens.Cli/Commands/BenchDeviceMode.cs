@@ -2,7 +2,9 @@
 // achieved GFLOP/s (against the card's fp32 peak on CUDA), and the fast exact engine's sweep on the device,
 // whole batch vs one pair at a time, next to the same sweep on the cpu engine (and, with
 // --baseline-components k > 0, k components of the plain engine on both). Then attribution patching on the
-// device next to the cpu engine.
+// device next to the cpu engine. Every device row is checked against the cpu engine's numbers first (the same
+// tolerance as the tests, 1e-4 + 1e-3·|x|): a device that disagrees gets no speed row, only the error, so a
+// machine without the test project (a published CLI on a GPU machine) still proves what it times.
 using System.Diagnostics;
 using CircuitLens.Model;
 using CircuitLens.Model.Devices;
@@ -17,8 +19,11 @@ internal static class BenchDeviceMode
         m.To(device);
         int B = tokens.BatchSize, T = tokens.SeqLen;
         var warm = Stopwatch.StartNew();
-        m.Forward(tokens, LogitsMode.LastPosition);   // warm-up: kernel compilation, workspace
+        var onDevice = m.Forward(tokens, LogitsMode.LastPosition);   // warm-up: kernel compilation, workspace
         double first = warm.Elapsed.TotalSeconds, best = double.MaxValue;
+        m.To(DeviceKind.Cpu);
+        string agreement = DeviceAgreement.Check($"{device.Name()} logits", onDevice.Data, m.Forward(tokens, LogitsMode.LastPosition).Data);
+        m.To(device);
         for (int i = 0; i < repeats; i++)
         {
             var clock = Stopwatch.StartNew();
@@ -29,6 +34,7 @@ internal static class BenchDeviceMode
         return
         [
             ("model", m.Config.ModelName), ("device", m.DeviceDescription), ("batch × seq", $"{B} × {T} = {B * T} tokens"),
+            ("agreement with the cpu engine", agreement),
             ("first call (compiles kernels)", $"{first:F2} s"), ("time (best)", $"{best * 1000:F1} ms"), ("tokens/s", $"{B * T / best:F0}"),
             ("achieved GFLOP/s", $"{gflops:F1}"),
             ("device fp32 peak GFLOP/s", m.DevicePeakGflops is double p ? $"{p:F0} (SMs × FP32 lanes × 2 × clock)" : "unknown (not a CUDA device)"),
@@ -46,7 +52,8 @@ internal static class BenchDeviceMode
         var job = new PatchingJobOptions { Sweeps = [s], ChunkSize = chunkSize };
         var lines = new List<(string, string)>();
         FastActivationPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), s);   // warm-up
-        double cpu = Time(() => PatchingJob.Run(m, data, job));
+        PatchingJobResult? cpuResult = null, deviceResult = null;
+        double cpu = Time(() => cpuResult = PatchingJob.Run(m, data, job));
         lines.Add(("cpu fast exact sweep, whole batch", $"{cpu:F2} s = {patches / cpu:F0} patched runs/s (chunks of {chunkSize} pairs)"));
         k = Math.Min(k, components - 1);
         double cpuPlain = k > 0 ? BenchCommand.TimePlainComponents(m, data, s, k) : 0;
@@ -56,8 +63,10 @@ internal static class BenchDeviceMode
         FastActivationPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), s);   // warm-up: kernel compilation, workspaces
         lines.Add(($"{device.Name()} first call (compiles kernels)", $"{warm.Elapsed.TotalSeconds:F2} s"));
         var (up0, down0) = m.DeviceEngineTransferBytes;
-        double batch = Time(() => PatchingJob.Run(m, data, job));
+        double batch = Time(() => deviceResult = PatchingJob.Run(m, data, job));
         var (up1, down1) = m.DeviceEngineTransferBytes;
+        lines.Add(($"{device.Name()} fast exact sweep vs the cpu engine", DeviceAgreement.Check($"{device.Name()} fast exact {s.Name}",
+            deviceResult!.Exact[0].Patched.Data, cpuResult!.Exact[0].Patched.Data)));
         lines.Add(($"{device.Name()} fast exact sweep, whole batch", $"{batch:F2} s = {patches / batch:F0} patched runs/s (chunks of {chunkSize} pairs): {cpu / batch:F2}× the cpu engine"));
         lines.Add(($"{device.Name()} fast exact sweep's own copies", $"{(up1 - up0) / 1e6:F1} MB up (corrupted k/v, starting rows, head dz), {(down1 - down0) / 1e6:F2} MB down (final rows); the clean and corrupted runs' caches come down through hooks as well"));
         int singles = Math.Min(data.Count, 8);
@@ -86,14 +95,17 @@ internal static class BenchDeviceMode
         m.To(device);
         AttributionPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), sweeps);
         var clock = Stopwatch.StartNew();
-        AttributionPatching.Run(m, data, sweeps);
+        var deviceResults = AttributionPatching.Run(m, data, sweeps);
         double onDevice = clock.Elapsed.TotalSeconds;
         m.To(DeviceKind.Cpu);
         clock.Restart();
-        AttributionPatching.Run(m, data, sweeps);
+        var cpuResults = AttributionPatching.Run(m, data, sweeps);
         double cpu = clock.Elapsed.TotalSeconds;
+        string agreement = DeviceAgreement.Check($"{device.Name()} attribution", deviceResults.SelectMany(r => r.Patched.Data).ToArray(),
+            cpuResults.SelectMany(r => r.Patched.Data).ToArray());
         return
         [
+            ($"{device.Name()} attribution vs the cpu engine", $"all {sweeps.Count} sweeps: {agreement}"),
             ($"{device.Name()} attribution ({sweeps.Count} sweeps)", $"{onDevice:F2} s for {data.Count} pairs (two forwards, one backward and the sums on the device)"),
             ($"cpu attribution ({sweeps.Count} sweeps)", $"{cpu:F2} s (device speed-up {cpu / onDevice:F2}×)"),
         ];

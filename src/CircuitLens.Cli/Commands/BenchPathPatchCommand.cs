@@ -38,7 +38,7 @@ internal static class BenchPathPatchCommand
             int senders = rec.EarliestLayer(m.Config.NLayers) * m.Config.NHeads;
             PathPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), rec);   // warm-up (JIT, packing)
             var clock = Stopwatch.StartNew();
-            PathPatching.Run(m, data, rec);
+            var cpuResult = PathPatching.Run(m, data, rec);
             double fast = clock.Elapsed.TotalSeconds;
             var lines = new List<(string, string)>
             {
@@ -54,9 +54,10 @@ internal static class BenchPathPatchCommand
                 PathPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), rec);   // warm-up: kernel compilation
                 lines.Add(($"{kind.Name()} first call", $"{warm.Elapsed.TotalSeconds:F2} s (compiles kernels)"));
                 var onDevice = Stopwatch.StartNew();
-                PathPatching.Run(m, data, rec);
+                var deviceResult = PathPatching.Run(m, data, rec);
                 double t = onDevice.Elapsed.TotalSeconds;
                 lines.Add(("device", m.DeviceDescription));
+                lines.Add(($"fast engine on {kind.Name()} vs the cpu", DeviceAgreement.Check($"{kind.Name()} path patching", deviceResult.Patched.Data, cpuResult.Patched.Data)));
                 lines.Add(($"fast engine on {kind.Name()}", $"{t:F2} s ({fast / t:F2}× the cpu)"));
                 fast = t;   // the baseline below runs on the device: compare like with like
             }

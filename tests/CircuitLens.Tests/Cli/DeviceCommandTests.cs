@@ -78,6 +78,7 @@ public sealed class DeviceCommandTests : IDisposable
         var result = CliRunner.Ok("bench", "patch", "--model", CliFixture.Model, "--pairs", "2", "--chunk-size", "1", "--baseline-components", "2", "--device", "ilgpu-cpu");
         Assert.Contains("ilgpu-cpu: CPUAccelerator", result.Stdout);
         Assert.Matches(@"cpu fast exact sweep, whole batch\s+\d+\.\d\d s = \d+ patched runs/s", result.Stdout);
+        Assert.Matches(@"ilgpu-cpu fast exact sweep vs the cpu engine\s+largest \|device − cpu\| \S+ \(within 1e-4 \+ 1e-3·\|x\| at all 24 values\)", result.Stdout);
         Assert.Matches(@"ilgpu-cpu fast exact sweep, whole batch\s+\d+\.\d\d s = \d+ patched runs/s \(chunks of 1 pairs\): \d+\.\d\d× the cpu engine", result.Stdout);
         Assert.Matches(@"ilgpu-cpu fast exact sweep, one pair at a time\s+\d+\.\d\d s for the first 2 pairs", result.Stdout);
         Assert.Matches(@"ilgpu-cpu plain sweep \(baseline\), whole batch\s+2 components × 2 pairs", result.Stdout);
