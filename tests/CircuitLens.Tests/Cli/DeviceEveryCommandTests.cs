@@ -1,9 +1,16 @@
 // --device on every command that runs the model, end to end on the tiny fixture: `ioi` (circuit analysis
 // included), `greater-than`, `acronyms`, `induction`, `filter model`, `heads detect`, `circuit check` and
 // `circuit discover` write on ilgpu-cpu (the ILGPU kernels on ILGPU's CPU accelerator) the numbers they
-// write on cpu, within 1e-4 + 1e-3·|x| (DeviceParity); run.json records the device; a bad --device value
-// is one error line.
+// write on cpu, within 1e-4 + 1e-3·|x| (DeviceParity), and so does `merge` finishing an ioi run (its circuit
+// analysis) from cpu shards; run.json records the device; a bad --device value is one error line. In the
+// library, ExperimentOptions.Device moves the model before the first stage.
+using System.Text.Json.Nodes;
+using CircuitLens.Model;
+using CircuitLens.Model.Devices;
+using CircuitLens.Tasks.Experiments;
+using CircuitLens.Tasks.Induction;
 using CircuitLens.Tests.Circuits;
+using CircuitLens.Tests.Model;
 
 namespace CircuitLens.Tests.Cli;
 
@@ -50,6 +57,34 @@ public sealed class DeviceEveryCommandTests : IDisposable
             "--reference", CircuitFixtures.File("reference.jsonl"), "--no-bos", "--greedy-steps", "1", "--random-subsets", "1", "--out", dir]);
         DeviceParity.AssertSameOutputs(_dir, "discover", dir => ["circuit", "discover", "--model", CliFixture.Model, "--pairs", pairs, "--method", "eap-ig", "--steps", "2",
             "--no-bos", "--out", dir]);
+    }
+
+    [Fact]
+    public void MergeFinishesAnIoiRunOnIlgpuCpuWithTheCpuNumbers()
+    {
+        string[] shards = [Path.Combine(_dir, "s0"), Path.Combine(_dir, "s1")];
+        for (int i = 0; i < 2; i++)
+            CliRunner.Ok("ioi", "--model", CliFixture.Model, "--filter", "none", "--n", "4", "--sweep", "head-z", "--chunk-size", "2", "--shard", $"{i}/2", "--out", shards[i]);
+        DeviceParity.AssertSameOutputs(_dir, "merge", merged => ["merge", merged, .. shards]);
+    }
+
+    [Fact]
+    public void AnExperimentMovesTheModelToItsOptionsDevice()
+    {
+        var model = HookedTransformer.FromDirectory(TinyGpt2.ModelDir);
+        ExperimentOptions Options(string name, DeviceKind device) => new() { N = 2, Filter = null, OutDir = Path.Combine(_dir, name), Device = device };
+        try
+        {
+            var onDevice = InductionExperiment.Run(model, Options("device", DeviceKind.IlgpuCpu), length: 6);
+            Assert.Equal(DeviceKind.IlgpuCpu, model.Device);
+            Assert.StartsWith("ilgpu-cpu:", JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "device", "run.json")))!["device"]!.GetValue<string>());
+            var onCpu = InductionExperiment.Run(model, Options("cpu", DeviceKind.Cpu), length: 6);
+            Assert.Equal(DeviceKind.Cpu, model.Device);
+            Assert.StartsWith("cpu:", JsonNode.Parse(File.ReadAllText(Path.Combine(_dir, "cpu", "run.json")))!["device"]!.GetValue<string>());
+            TensorAssert.Close(onCpu.HeadZ, onDevice.HeadZ, "induction head-z on ilgpu-cpu");
+            Assert.Equal(onCpu.MeanCleanLogitDiff, onDevice.MeanCleanLogitDiff, 3);
+        }
+        finally { model.To(DeviceKind.Cpu); }
     }
 
     [Theory]
