@@ -1,5 +1,5 @@
-// "Run a command on cpu and on ilgpu-cpu, compare what it wrote": the check every model-running command's
-// --device test shares. The command runs twice in-process, each time into its own fresh directory; the
+// "Run a command on cpu and on a device (ilgpu-cpu, or cuda where there is one), compare what it wrote": the
+// check every model-running command's --device test shares. The command runs twice in-process, each time into its own fresh directory; the
 // directory it reports on stdout (its last line: a run's report.html or its output directory) is the
 // result, else the directory it was given. Every .npy of the cpu result must be in the device result and
 // agree within the fixtures' tolerance (1e-4 + 1e-3·|x|), and so must every number of every .json and
@@ -15,13 +15,13 @@ public static class DeviceParity
     // values that describe the run rather than its results
     private static readonly HashSet<string> Skipped = ["created_utc", "timings_seconds", "device", "environment", "run directory", "run_directory", "source", "pairs_source"];
 
-    /// <summary>Runs <paramref name="args"/>(output directory) with --device cpu and with --device ilgpu-cpu under <paramref name="dir"/> and
+    /// <summary>Runs <paramref name="args"/>(output directory) with --device cpu and with --device <paramref name="on"/> under <paramref name="dir"/> and
     /// asserts the outputs agree; returns the number of values compared (at least one).</summary>
-    public static int AssertSameOutputs(string dir, string name, Func<string, string[]> args)
+    public static int AssertSameOutputs(string dir, string name, Func<string, string[]> args, string on = "ilgpu-cpu")
     {
-        string cpuOut = Path.Combine(dir, name + "-cpu"), deviceOut = Path.Combine(dir, name + "-ilgpu-cpu");
+        string cpuOut = Path.Combine(dir, name + "-cpu"), deviceOut = Path.Combine(dir, name + "-" + on);
         string cpu = RunOn("cpu", cpuOut, args);
-        string device = RunOn("ilgpu-cpu", deviceOut, args);
+        string device = RunOn(on, deviceOut, args);
         // a path in a string names the run's own directory: the same once each run's directory is a placeholder
         var paths = new Paths([Path.GetFullPath(cpu), Path.GetFullPath(cpuOut)], [Path.GetFullPath(device), Path.GetFullPath(deviceOut)]);
         int compared = 0;
@@ -30,25 +30,25 @@ public static class DeviceParity
             string relative = Path.GetRelativePath(cpu, file), other = Path.Combine(device, relative);
             string ext = Path.GetExtension(file);
             if (ext is not (".npy" or ".json" or ".jsonl")) continue;
-            Assert.True(File.Exists(other), $"{name}: {relative} was written on cpu but not on ilgpu-cpu");
+            Assert.True(File.Exists(other), $"{name}: {relative} was written on cpu but not on {on}");
             if (ext == ".npy")
             {
                 var expected = NpyFile.Read(file);
-                TensorAssert.Close(expected, NpyFile.Read(other), $"{name}: {relative} on ilgpu-cpu");
+                TensorAssert.Close(expected, NpyFile.Read(other), $"{name}: {relative} on {on}");
                 compared += expected.Length;
             }
             else if (ext == ".json") compared += CompareJson(JsonNode.Parse(File.ReadAllText(file)), JsonNode.Parse(File.ReadAllText(other)), $"{name}: {relative}", paths);
             else
             {
                 string[] a = File.ReadAllLines(file), b = File.ReadAllLines(other);
-                Assert.True(a.Length == b.Length, $"{name}: {relative} has {b.Length} lines on ilgpu-cpu, {a.Length} on cpu");
+                Assert.True(a.Length == b.Length, $"{name}: {relative} has {b.Length} lines on {on}, {a.Length} on cpu");
                 for (int i = 0; i < a.Length; i++)
                     compared += string.IsNullOrWhiteSpace(a[i]) ? 0 : CompareJson(JsonNode.Parse(a[i]), JsonNode.Parse(b[i]), $"{name}: {relative}:{i + 1}", paths);
             }
         }
         Assert.True(compared > 0, $"{name}: nothing to compare in {cpu}");
         if (File.Exists(Path.Combine(device, "run.json")))
-            Assert.StartsWith("ilgpu-cpu:", JsonNode.Parse(File.ReadAllText(Path.Combine(device, "run.json")))!["device"]!.GetValue<string>());
+            Assert.StartsWith(on + ":", JsonNode.Parse(File.ReadAllText(Path.Combine(device, "run.json")))!["device"]!.GetValue<string>());
         return compared;
     }
 
@@ -68,7 +68,7 @@ public static class DeviceParity
         switch (expected)
         {
             case null:
-                Assert.True(actual is null, $"{where}: {actual?.ToJsonString()} on ilgpu-cpu, null on cpu");
+                Assert.True(actual is null, $"{where}: {actual?.ToJsonString()} on the device, null on cpu");
                 return 0;
             case JsonObject o:
                 var other = Assert.IsType<JsonObject>(actual);
@@ -76,13 +76,13 @@ public static class DeviceParity
                 foreach (var (key, value) in o)
                 {
                     if (Skipped.Contains(key)) continue;
-                    Assert.True(other.ContainsKey(key), $"{where}: key {key} missing on ilgpu-cpu");
+                    Assert.True(other.ContainsKey(key), $"{where}: key {key} missing on the device");
                     n += CompareJson(value, other[key], $"{where}.{key}", paths);
                 }
                 return n;
             case JsonArray a:
                 var array = Assert.IsType<JsonArray>(actual);
-                Assert.True(a.Count == array.Count, $"{where}: {array.Count} items on ilgpu-cpu, {a.Count} on cpu");
+                Assert.True(a.Count == array.Count, $"{where}: {array.Count} items on the device, {a.Count} on cpu");
                 return a.Select((item, i) => CompareJson(item, array[i], $"{where}[{i}]", paths)).Sum();
             default:
                 var value1 = expected.AsValue();
@@ -90,11 +90,11 @@ public static class DeviceParity
                 {
                     double d = actual!.AsValue().GetValue<double>();
                     if (!(double.IsNaN(e) && double.IsNaN(d)))
-                        Assert.True(Math.Abs(d - e) <= TensorAssert.Atol + TensorAssert.Rtol * Math.Abs(e), $"{where}: {d} on ilgpu-cpu, {e} on cpu");
+                        Assert.True(Math.Abs(d - e) <= TensorAssert.Atol + TensorAssert.Rtol * Math.Abs(e), $"{where}: {d} on the device, {e} on cpu");
                     return 1;
                 }
                 string cpuText = paths.OfCpu(expected.ToJsonString()), deviceText = paths.OfDevice(actual?.ToJsonString() ?? "null");
-                Assert.True(cpuText == deviceText, $"{where}: {deviceText} on ilgpu-cpu, {cpuText} on cpu");
+                Assert.True(cpuText == deviceText, $"{where}: {deviceText} on the device, {cpuText} on cpu");
                 return 0;
         }
     }
