@@ -13,11 +13,19 @@ CLI=(dotnet src/CircuitLens.Cli/bin/Release/net10.0/CircuitLens.Cli.dll)
 "${CLI[@]}" devices | tee "$OUT/devices.tsv"
 dotnet test tests/CircuitLens.Tests -c Release --no-build --filter "FullyQualifiedName~CudaForwardTests|FullyQualifiedName~CudaFastPatchingTests|FullyQualifiedName~CudaPathPatchingTests|FullyQualifiedName~CudaEveryCommandTests" \
   --logger "console;verbosity=normal" 2>&1 | tee "$OUT/cuda-tests.txt" || echo "cuda tests FAILED (see $OUT/cuda-tests.txt); the benches still run"
+# the backward kernels and device attribution (cuda against the cpu engine and the fixtures), appended to
+# cuda-tests.txt (the device tool returns at most 8 files); `bench patch
+# --device cuda` below also times attribution on the device next to the cpu engine
+dotnet test tests/CircuitLens.Tests -c Release --no-build --filter "FullyQualifiedName~CudaBackwardTests|FullyQualifiedName~CudaAttributionTests" \
+  --logger "console;verbosity=normal" 2>&1 | tee -a "$OUT/cuda-tests.txt" || echo "cuda attribution tests FAILED (see $OUT/cuda-tests.txt); the benches still run"
 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 5 --device cuda 2>&1 | tee "$OUT/bench-forward-cuda-cublas.txt"
 CIRCUITLENS_NO_CUBLAS=1 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 5 --device cuda 2>&1 | tee "$OUT/bench-forward-cuda-tiled.txt"
 "${CLI[@]}" bench forward --batch 64 --seq 128 --repeats 2 2>&1 | tee "$OUT/bench-forward-cpu.txt"
 "${CLI[@]}" bench patch --pairs 100 --baseline-components 12 --device cuda 2>&1 | tee "$OUT/bench-patch-cuda.txt"
 "${CLI[@]}" bench path-patch --pairs 100 --baseline-senders 3 --device cuda 2>&1 | tee "$OUT/bench-path-patch-cuda.txt"
+# EAP and EAP-IG (5 steps) on the device: runs, backward passes and the edge products there (appended to the
+# path-patch file: the device tool returns at most 8 files)
+"${CLI[@]}" bench path-patch --pairs 100 --baseline-senders 0 --eap --device cuda 2>&1 | tee -a "$OUT/bench-path-patch-cuda.txt"
 
 # PyTorch on the same machine (bench/CircuitLens.Bench.Torch, not in the solution: it restores LibTorch, ≈ 600 MB,
 # from NuGet; that much cannot travel with the working tree, so a machine without network needs it in its NuGet

@@ -100,6 +100,7 @@ internal static class BenchCommand
                 if (r.GetValue(probDiff)) throw new CircuitLensException($"--prob-diff is timed on the cpu device only; drop --device {r.GetValue(patchDevices.Device)}");
                 // the fast exact engine on the device next to the cpu engine (and the plain engine as baseline)
                 lines.AddRange(BenchDeviceMode.Patch(m, device, data, s, components, r.GetValue(chunk), r.GetValue(baseline)));
+                lines.AddRange(BenchDeviceMode.Attribution(m, device, data));
                 Print("patch", lines);
                 return ExitCodes.Ok;
             }

@@ -1,7 +1,8 @@
 // `bench forward --device D` / `bench patch --device D` for the ILGPU devices: forward throughput and the
 // achieved GFLOP/s (against the card's fp32 peak on CUDA), and the fast exact engine's sweep on the device,
 // whole batch vs one pair at a time, next to the same sweep on the cpu engine (and, with
-// --baseline-components k > 0, k components of the plain engine on both). Attribution is cpu-only: not timed here.
+// --baseline-components k > 0, k components of the plain engine on both). Then attribution patching on the
+// device next to the cpu engine.
 using System.Diagnostics;
 using CircuitLens.Model;
 using CircuitLens.Model.Devices;
@@ -75,6 +76,27 @@ internal static class BenchDeviceMode
         lines.Add(("device memory of the fast exact engine (peak)", $"{m.DeviceEnginePeakBytes / 1e6:F1} MB (corrupted k/v + stacked rows, on top of the above)"));
         lines.Add(("peak host working set", $"{Process.GetCurrentProcess().PeakWorkingSet64 / 1e9:F2} GB"));
         return lines;
+    }
+
+    // Attribution patching of the 8 all-position sweeps (as the cpu `bench patch` times it) on the device, after a warm-up
+    // on two pairs (kernel compilation), then the same on the cpu engine; leaves the model on the cpu.
+    public static List<(string, string)> Attribution(HookedTransformer m, DeviceKind device, PatchingBatch data)
+    {
+        var sweeps = Sweep.Parse("heads-every,block-every");
+        m.To(device);
+        AttributionPatching.Run(m, data.Slice(0, Math.Min(2, data.Count)), sweeps);
+        var clock = Stopwatch.StartNew();
+        AttributionPatching.Run(m, data, sweeps);
+        double onDevice = clock.Elapsed.TotalSeconds;
+        m.To(DeviceKind.Cpu);
+        clock.Restart();
+        AttributionPatching.Run(m, data, sweeps);
+        double cpu = clock.Elapsed.TotalSeconds;
+        return
+        [
+            ($"{device.Name()} attribution ({sweeps.Count} sweeps)", $"{onDevice:F2} s for {data.Count} pairs (two forwards, one backward and the sums on the device)"),
+            ($"cpu attribution ({sweeps.Count} sweeps)", $"{cpu:F2} s (device speed-up {cpu / onDevice:F2}×)"),
+        ];
     }
 
     private static double Time(Action run)

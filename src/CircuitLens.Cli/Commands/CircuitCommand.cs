@@ -20,7 +20,6 @@ internal static class CircuitCommand
     private static Command Discover()
     {
         var model = new ModelOptions();
-        var device = new DeviceOptions();
         var pairs = new Option<string>("--pairs") { Description = "Pair file (JSONL): clean = target, corrupt = source.", Required = true };
         var method = new Option<string>("--method") { Description = "eap (gradient on the clean run) or eap-ig (integrated gradients over interpolated input embeddings).", DefaultValueFactory = _ => "eap" };
         method.AcceptOnlyFromAmong("eap", "eap-ig");
@@ -32,6 +31,7 @@ internal static class CircuitCommand
         var command = new Command("discover", "Edge attribution patching: score every edge (input/head/MLP → later q/k/v, MLP input, logits); write the top edges as a circuit and a graph.")
             { pairs, method, steps, top, threshold, classes, output };
         model.AddTo(command);
+        var device = new DeviceOptions();   // EAP's runs, backward passes and edge products run on the device
         device.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {

@@ -2,7 +2,7 @@
 // prompts with one component patched at a time, and writes raw and normalised maps, CSV, pictures,
 // run.json and report.html into --out (the library's PatchExperiment). Reads any pair file (each
 // file's metric: logit-diff, prob-diff, logit-diff-to-max). Interrupted runs resume from the last finished chunk.
-// --device runs the fast exact (or plain) engine on a GPU; --shard I/N [--shard-by pairs|components] computes
+// --device runs every engine (fast exact, plain, attribution) on a GPU; --shard I/N [--shard-by pairs|components] computes
 // one slice (the library's ShardedPatchExperiment); --max-memory sets the memory plan's budget.
 using System.CommandLine;
 using CircuitLens.Patching;
@@ -41,8 +41,6 @@ internal static class PatchCommand
             var shardRequest = shards.Request(r, r.GetValue(model.Model)!);
             long? budget = memory.Budget(r);
             var methodKind = Enum.Parse<PatchingMethod>(r.GetValue(method)!, ignoreCase: true);
-            if (device.Kind(r) != CircuitLens.Model.Devices.DeviceKind.Cpu && methodKind is PatchingMethod.Attribution or PatchingMethod.Both)
-                throw new CircuitLensException($"--device {r.GetValue(device.Device)} runs --method exact or plain; attribution (and --method both) runs on the cpu device");
             var m = device.Apply(r, model.Load(r, ct));
             var layerSelection = Sweep.ParseLayers(r.GetValue(layers), m.Config.NLayers);
             sweeps = sweeps.Select(s => s.WithLayers(layerSelection)).ToList();

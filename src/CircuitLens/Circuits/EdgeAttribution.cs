@@ -8,6 +8,8 @@
 // gradient is taken on the clean run (EAP) or averaged over runs whose input embeddings are
 // clean + α(corrupt − clean), α at the midpoints of `steps` equal intervals (EAP-IG). Summed over all
 // receivers, a sender's edge scores are its node attribution Δout_u · ∂metric/∂resid (tested).
+// On an ILGPU device the same computation runs in DeviceEdgeAttribution (runs, backward passes and the
+// sender × receiver products on the device); the graph, rows and scaling are defined here once.
 using CircuitLens.Hooks;
 using CircuitLens.Model;
 using CircuitLens.Patching;
@@ -85,22 +87,22 @@ public static class EdgeAttribution
             for (int t = first[b]; t < T; t++) rows.Add((b, t));
         }
 
-        var needed = new HashSet<HookPoint> { HookPoint.Z, HookPoint.MlpOut };
-        bool Keep(string n) => (HookNames.TryParse(n, L, out var p, out _) && (needed.Contains(p) || p is HookPoint.Embed or HookPoint.PosEmbed)) || Gpt2Backward.NeedsInCache(n, L);
-        var none = new ForwardOptions { Logits = LogitsMode.None };
-        var (cleanRun, clean) = model.RunWithCache(data.Clean, Keep, none);
-        var (_, corrupt) = model.RunWithCache(data.Corrupt, n => HookNames.TryParse(n, L, out var p, out _) && (needed.Contains(p) || p is HookPoint.Embed or HookPoint.PosEmbed), none);
-
         var scores = new double[senders.Count, receivers.Count];
         int runs = method == EdgeMethod.Eap ? 1 : steps;
-        for (int k = 0; k < runs; k++)
+        // on an ILGPU device the runs, the backward passes and the sender × receiver products stay there (DeviceEdgeAttribution)
+        if (model.IlgpuBackend is { } device)
+            DeviceEdgeAttribution.Score(device, data, senders, receivers, rows, rowsPerChunk, method, runs, scores, ct);
+        else
         {
-            ct.ThrowIfCancellationRequested();
-            var (run, cache) = method == EdgeMethod.Eap ? (cleanRun, clean) : Interpolated(model, data, clean, corrupt, (k + 0.5) / steps, Keep);
-            var dFinal = data.Metric.FinalResidualGradient(model.Weights, run.Residual);
-            var grads = Gpt2Backward.Gradients(model, data.Clean, cache, dFinal,
-                n => HookNames.TryParse(n, L, out var p, out _) && p is HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.MlpPre, first);
-            Accumulate(model, data, senders, receivers, rows, rowsPerChunk, clean, corrupt, cache, grads, dFinal, scores, 1.0 / (runs * B), ct);
+            var (clean, corrupt) = CleanAndCorruptCaches(model, data, out var cleanRun);
+            for (int k = 0; k < runs; k++)
+            {
+                ct.ThrowIfCancellationRequested();
+                var (run, cache) = method == EdgeMethod.Eap ? (cleanRun, clean) : Interpolated(model, data, clean, corrupt, Alpha(k, runs), RunNeeds(L));
+                var dFinal = data.Metric.FinalResidualGradient(model.Weights, run.Residual);
+                var grads = Gpt2Backward.Gradients(model, data.Clean, cache, dFinal, GradientNeeded(L), first);
+                Accumulate(model, data, senders, receivers, rows, rowsPerChunk, clean, corrupt, cache, grads, dFinal, scores, 1.0 / (runs * B), ct);
+            }
         }
         for (int s = 0; s < senders.Count; s++)
             for (int r = 0; r < receivers.Count; r++)
@@ -116,16 +118,43 @@ public static class EdgeAttribution
         return u.Layer < v.Node.Layer;
     }
 
+    // what the clean (or interpolated) run keeps: the senders' outputs, the embeddings and what the backward pass reads
+    internal static Func<string, bool> RunNeeds(int nLayers) => n => SenderOutput(n, nLayers) || Gpt2Backward.NeedsInCache(n, nLayers);
+
+    // the senders' outputs (z, mlp_out) and the input embeddings: what the corrupted run keeps
+    internal static bool SenderOutput(string name, int nLayers) =>
+        HookNames.TryParse(name, nLayers, out var p, out _) && p is HookPoint.Z or HookPoint.MlpOut or HookPoint.Embed or HookPoint.PosEmbed;
+
+    // the receivers' input gradients: q, k, v and the MLP's input
+    internal static Func<string, bool> GradientNeeded(int nLayers) =>
+        n => HookNames.TryParse(n, nLayers, out var p, out _) && p is HookPoint.Q or HookPoint.K or HookPoint.V or HookPoint.MlpPre;
+
+    // EAP-IG's run k of `runs`: the midpoint of the k-th of equal intervals
+    internal static double Alpha(int k, int runs) => (k + 0.5) / runs;
+
+    private static (ActivationCache Clean, ActivationCache Corrupt) CleanAndCorruptCaches(HookedTransformer model, PatchingBatch data, out ForwardResult cleanRun)
+    {
+        int L = model.Config.NLayers;
+        var none = new ForwardOptions { Logits = LogitsMode.None };
+        (cleanRun, var clean) = model.RunWithCache(data.Clean, RunNeeds(L), none);
+        var (_, corrupt) = model.RunWithCache(data.Corrupt, n => SenderOutput(n, L), none);
+        return (clean, corrupt);
+    }
+
     // a clean run whose embeddings are clean + α(corrupt − clean)
     private static (ForwardResult, ActivationCache) Interpolated(HookedTransformer model, PatchingBatch data, ActivationCache clean, ActivationCache corrupt,
         double alpha, Func<string, bool> keep)
+        => model.RunWithCache(data.Clean, keep, new ForwardOptions { Logits = LogitsMode.None }, InterpolationHooks(clean, corrupt, alpha));
+
+    // hooks that set hook_embed and hook_pos_embed to clean + α(corrupt − clean), from caches holding both
+    internal static NamedHook[] InterpolationHooks(ActivationCache clean, ActivationCache corrupt, double alpha)
     {
         NamedHook Mix(HookPoint p) => new(HookNames.Name(p), (act, _) =>
         {
             var c = clean[HookNames.Name(p)].Span; var x = corrupt[HookNames.Name(p)].Span; var a = act.Span;
             for (int i = 0; i < a.Length; i++) a[i] = c[i] + (float)alpha * (x[i] - c[i]);
         });
-        return model.RunWithCache(data.Clean, keep, new ForwardOptions { Logits = LogitsMode.None }, [Mix(HookPoint.Embed), Mix(HookPoint.PosEmbed)]);
+        return [Mix(HookPoint.Embed), Mix(HookPoint.PosEmbed)];
     }
 
     // scores[s, r] += weight · Σ_rows Δ_s(row) · g_r(row), chunk by chunk: S (senders, rows·C) times G (receivers, rows·C)ᵀ

@@ -1,6 +1,7 @@
 // Where a HookedTransformer runs (TransformerLens' model.to(device)): the CPU SIMD engine by default,
 // or a device backend from Model/Devices. Everything that goes through Run — caches, hooks, generation,
-// the plain patching engine — follows the device; so does the fast exact engine (DeviceSuffixRunner).
+// the plain patching engine — follows the device; so do the fast exact engine (DeviceSuffixRunner) and
+// attribution patching (DeviceAttributionSums).
 using CircuitLens.Model.Devices;
 
 namespace CircuitLens.Model;
@@ -26,7 +27,7 @@ public sealed partial class HookedTransformer
     /// <summary>The device's fp32 peak GFLOP/s when known (CUDA), else null.</summary>
     public double? DevicePeakGflops => _backend?.PeakGflops;
 
-    /// <summary>The ILGPU forward backend when the model is on an ILGPU device (the device engines run its block), else null.</summary>
+    /// <summary>The ILGPU forward backend when the model is on an ILGPU device (the device engines run its block and their own kernels), else null.</summary>
     internal IlgpuForward? IlgpuBackend => _backend as IlgpuForward;
 
     /// <summary>Moves the model to <paramref name="device"/> (weights are uploaded once) and returns it. Throws a CircuitLensException when the device is not available.</summary>

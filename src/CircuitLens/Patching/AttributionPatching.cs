@@ -9,6 +9,8 @@
 // Results are raw "patched metric" estimates in the exact sweeps' PatchingResult layout, so
 // the two compare directly. It runs no exact patching; it is only as good as the linear approximation
 // (weak on the residual stream, MLP0 and saturated attention).
+// On an ILGPU device (model.To(cuda|ilgpu-cpu)) each chunk's runs, backward pass and per-component sums run
+// there instead (DeviceAttributionSums); either way the sums go through the one sweep layout here (Fill).
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using CircuitLens.Hooks;
 using CircuitLens.Model;
@@ -48,17 +50,32 @@ public static class AttributionPatching
             // activations before it are the same in both runs (earlier keys and values come from the corrupted run),
             // so no gradient is needed there either
             var first = FirstDifferingRows(chunk);
-            var starts = Enumerable.Range(0, chunk.Count).Select(chunk.PadLeft).ToArray();
-            var rows = new CompactRows(first, chunk.SeqLen);
-            var (corruptCache, chunkCorruptLd) = RunRows(model, chunk, chunk.Corrupt, starts, first, null, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers),
-                new PaddedRows(chunk.Count, chunk.SeqLen));
-            var (cleanCache, chunkCleanLd) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains, rows);
-            for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
-
-            var dFinal = chunk.Metric.FinalResidualGradient(model.Weights, corruptCache[HookPoint.ResidPost, cfg.NLayers - 1]);
-            var grads = Gpt2Backward.Gradients(model, chunk.Corrupt, corruptCache, dFinal, needed.Contains, rows);
-            for (int i = 0; i < sweeps.Count; i++)
-                Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, cleanCache, rows, corruptCache, grads, rows, chunkCorruptLd, first);
+            float[] chunkCleanLd, chunkCorruptLd;
+            IAttributionSums sums;
+            IDisposable? onDevice = null;
+            if (model.IlgpuBackend is { } device)
+            {
+                // on an ILGPU device: both runs, the backward pass and the sums stay there (DeviceAttributionSums)
+                var d = DeviceAttributionSums.Run(device, chunk, needed, first, out chunkCleanLd, out chunkCorruptLd);
+                sums = d; onDevice = d;
+            }
+            else
+            {
+                var starts = Enumerable.Range(0, chunk.Count).Select(chunk.PadLeft).ToArray();
+                var rows = new CompactRows(first, chunk.SeqLen);
+                var (corruptCache, corruptMetric) = RunRows(model, chunk, chunk.Corrupt, starts, first, null, name => needed.Contains(name) || Gpt2Backward.NeedsInCache(name, cfg.NLayers),
+                    new PaddedRows(chunk.Count, chunk.SeqLen));
+                var (cleanCache, cleanMetric) = RunRows(model, chunk, chunk.Clean, first, first, corruptCache, needed.Contains, rows);
+                var dFinal = chunk.Metric.FinalResidualGradient(model.Weights, corruptCache[HookPoint.ResidPost, cfg.NLayers - 1]);
+                var grads = Gpt2Backward.Gradients(model, chunk.Corrupt, corruptCache, dFinal, needed.Contains, rows);
+                (chunkCleanLd, chunkCorruptLd) = (cleanMetric, corruptMetric);
+                sums = new HostAttributionSums(cfg, chunk.Corrupt, cleanCache, rows, corruptCache, grads, rows, first);
+            }
+            using (onDevice)
+            {
+                for (int b = 0; b < pairs.Length; b++) { cleanLd[pairs[b]] = chunkCleanLd[b]; corruptLd[pairs[b]] = chunkCorruptLd[b]; }
+                for (int i = 0; i < sweeps.Count; i++) Fill(outputs[i], pairs, sweeps[i], cfg, chunk.Corrupt, sums, chunkCorruptLd, first);
+            }
         }
         return sweeps.Select((s, i) => new PatchingResult(s, outputs[i], cleanLd, corruptLd, data.Metric.Name)).ToList();
     }
@@ -77,7 +94,7 @@ public static class AttributionPatching
         var rows = Enumerable.Range(0, batch.BatchSize).ToArray();
         var firstRows = rows.Select(batch.PadLeft).ToArray();
         var full = new PaddedRows(batch.BatchSize, batch.SeqLen);
-        Fill(output, rows, sweep, config, batch, clean, full, corrupt, gradients, full, corruptLd, firstRows);
+        Fill(output, rows, sweep, config, batch, new HostAttributionSums(config, batch, clean, full, corrupt, gradients, full, firstRows), corruptLd, firstRows);
         return output;
     }
 
@@ -172,79 +189,89 @@ public static class AttributionPatching
         return t;
     }
 
-    // writes row outputRows[b] of output for each example b of batch; activations before firstRow[b] (padded) do not differ.
-    // clean and the gradients (but for the pattern's, always (B,NH,T,T)) are laid out as given; corrupt is (B,T,…).
-    private static void Fill(Tensor output, int[] outputRows, Sweep sweep, Gpt2Config cfg, TokenBatch batch,
-        ActivationCache clean, RowLayout cleanLayout, ActivationCache corrupt, ActivationGradients grads, RowLayout gradLayout,
+    // writes row outputRows[b] of output for each example b of batch from the sums of each layer's activation; activations
+    // before firstRow[b] (padded) do not differ, so per-position outputs there are the corrupted metric itself. The sweep's
+    // layout (which sums, which axes, NaN past a pair's length) is decided here once, for every engine that gives sums.
+    private static void Fill(Tensor output, int[] outputRows, Sweep sweep, Gpt2Config cfg, TokenBatch batch, IAttributionSums sums,
         float[] corruptLd, int[] firstRow)
     {
         if (!Supports(sweep)) throw new CircuitLensException($"attribution patching does not support sweep '{sweep.Name}' ({sweep.Point} by {sweep.Axes})");
-        int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads, D = cfg.DHead, C = cfg.DModel, M = cfg.DMlp;
-        var full = new PaddedRows(B, T);
-        var scratch = new float[Math.Max(C, T)];
-        var perHead = new double[H];
-        var perNeuron = new double[M];
+        int B = batch.BatchSize, T = batch.SeqLen;
+        // segments of a row: one per head (z/q/k/v, and the pattern's per-head rows), per neuron, or the whole row (a position)
+        int S = sweep.Axes switch { SweepAxes.LayerNeuron => cfg.DMlp, SweepAxes.LayerPos => 1, _ => cfg.NHeads };
         foreach (int layer in sweep.LayerList(cfg))
         {
             int l = sweep.LayerIndex(layer);   // the output's layer axis
             string name = HookNames.Name(sweep.Point, layer);
-            var c = clean[name].Data; var x = corrupt[name].Data; var g = grads[name].Data;
+            if (sweep.Axes is SweepAxes.LayerHead or SweepAxes.LayerNeuron)
+            {
+                // each head (or neuron) summed over every position
+                var total = sums.OverPositions(name, S);
+                for (int b = 0; b < B; b++)
+                    for (int s = 0; s < S; s++) output[outputRows[b], l, s] = corruptLd[b] + total[b * S + s];
+                continue;
+            }
+            var perPosition = sums.PerPosition(name, S);
             for (int b = 0; b < B; b++)
             {
                 int row = outputRows[b], pad = batch.PadLeft(b), first = firstRow[b];
                 float baseLd = corruptLd[b];
-                if (sweep.Point == HookPoint.Pattern)
-                {
-                    // each head's pattern row at every destination position (summed for the all-positions sweep)
-                    if (sweep.Axes == SweepAxes.LayerPosHead)
-                        for (int t = pad; t < first; t++) for (int h = 0; h < H; h++) output[row, l, t - pad, h] = baseLd;
-                    for (int h = 0; h < H; h++)
+                for (int t = pad; t < T; t++)
+                    for (int s = 0; s < S; s++)
                     {
-                        double sum = 0;
-                        for (int t = first; t < T; t++)
-                        {
-                            float a = Attribution(c, cleanLayout.PatternRow(b, h, t, H), x, full.PatternRow(b, h, t, H), g, full.PatternRow(b, h, t, H), T, scratch);
-                            sum += a;
-                            if (sweep.Axes == SweepAxes.LayerPosHead) output[row, l, t - pad, h] = baseLd + a;
-                        }
-                        if (sweep.Axes == SweepAxes.LayerHead) output[row, l, h] = baseLd + (float)sum;
+                        float value = t < first ? baseLd : baseLd + perPosition[(b * T + t) * S + s];
+                        if (sweep.Axes == SweepAxes.LayerPos) output[row, l, t - pad] = value;
+                        else output[row, l, t - pad, s] = value;
                     }
-                }
-                else if (sweep.Axes == SweepAxes.LayerNeuron)
-                {
-                    // (…, d_mlp) rows: neuron n's attribution summed over positions
-                    Array.Clear(perNeuron);
-                    for (int t = first; t < T; t++)
-                    {
-                        int ci = cleanLayout.Row(b, t) * M, xi = full.Row(b, t) * M, gi = gradLayout.Row(b, t) * M;
-                        for (int n = 0; n < M; n++) perNeuron[n] += (c[ci + n] - x[xi + n]) * g[gi + n];
-                    }
-                    for (int n = 0; n < M; n++) output[row, l, n] = baseLd + (float)perNeuron[n];
-                }
-                else if (sweep.Axes == SweepAxes.LayerPos)
-                {
-                    // width C: a residual-stream activation, or the NH·HS of a head activation summed over heads
-                    for (int t = pad; t < first; t++) output[row, l, t - pad] = baseLd;
-                    for (int t = first; t < T; t++)
-                        output[row, l, t - pad] = baseLd + Attribution(c, cleanLayout.Row(b, t) * C, x, full.Row(b, t) * C, g, gradLayout.Row(b, t) * C, C, scratch);
-                }
-                else
-                {
-                    Array.Clear(perHead);
-                    if (sweep.Axes == SweepAxes.LayerPosHead)
-                        for (int t = pad; t < first; t++) for (int h = 0; h < H; h++) output[row, l, t - pad, h] = baseLd;
-                    for (int t = first; t < T; t++)
-                        for (int h = 0; h < H; h++)
-                        {
-                            float a = Attribution(c, cleanLayout.Row(b, t) * C + h * D, x, full.Row(b, t) * C + h * D, g, gradLayout.Row(b, t) * C + h * D, D, scratch);
-                            perHead[h] += a;
-                            if (sweep.Axes == SweepAxes.LayerPosHead) output[row, l, t - pad, h] = baseLd + a;
-                        }
-                    if (sweep.Axes == SweepAxes.LayerHead)
-                        for (int h = 0; h < H; h++) output[row, l, h] = baseLd + (float)perHead[h];
-                }
             }
         }
+    }
+
+    // The CPU engine's sums, from host caches: clean and the gradients (but for the pattern's, always (B,NH,T,T)) laid out
+    // as given; corrupt is (B,T,…).
+    private sealed class HostAttributionSums(Gpt2Config cfg, TokenBatch batch, ActivationCache clean, RowLayout cleanLayout,
+        ActivationCache corrupt, ActivationGradients grads, RowLayout gradLayout, int[] firstRow) : IAttributionSums
+    {
+        private readonly PaddedRows _full = new(batch.BatchSize, batch.SeqLen);
+
+        public float[] PerPosition(string name, int segments)
+        {
+            int B = batch.BatchSize, T = batch.SeqLen, H = cfg.NHeads;
+            bool pattern = name.EndsWith(HookNames.Suffix(HookPoint.Pattern), StringComparison.Ordinal);
+            int width = pattern ? 0 : Width(name), length = pattern ? T : width / segments;
+            var c = clean[name].Data; var x = corrupt[name].Data; var g = grads[name].Data;
+            var scratch = new float[Math.Max(length, 1)];
+            var output = new float[B * T * segments];
+            for (int b = 0; b < B; b++)
+                for (int t = firstRow[b]; t < T; t++)
+                    for (int s = 0; s < segments; s++)
+                        output[(b * T + t) * segments + s] = pattern
+                            // head s's pattern row at destination position t
+                            ? Attribution(c, cleanLayout.PatternRow(b, s, t, H), x, _full.PatternRow(b, s, t, H), g, _full.PatternRow(b, s, t, H), T, scratch)
+                            : Attribution(c, cleanLayout.Row(b, t) * width + s * length, x, _full.Row(b, t) * width + s * length,
+                                g, gradLayout.Row(b, t) * width + s * length, length, scratch);
+            return output;
+        }
+
+        public float[] OverPositions(string name, int segments)
+        {
+            int B = batch.BatchSize, T = batch.SeqLen;
+            var perPosition = PerPosition(name, segments);
+            var total = new double[segments];
+            var output = new float[B * segments];
+            for (int b = 0; b < B; b++)
+            {
+                Array.Clear(total);
+                for (int t = firstRow[b]; t < T; t++)
+                    for (int s = 0; s < segments; s++) total[s] += perPosition[(b * T + t) * segments + s];
+                for (int s = 0; s < segments; s++) output[b * segments + s] = (float)total[s];
+            }
+            return output;
+        }
+
+        // the per-row width of a (…, width) activation: d_mlp for the MLP's hidden layer, else d_model
+        private int Width(string name) => HookNames.TryParse(name, cfg.NLayers, out var point, out _) && point is HookPoint.MlpPre or HookPoint.MlpPost
+            ? cfg.DMlp : cfg.DModel;
     }
 
     // Σ (clean − corrupt)·grad over length elements starting at each one's own offset

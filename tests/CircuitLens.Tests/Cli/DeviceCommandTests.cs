@@ -1,7 +1,7 @@
 // --device end to end through the CLI on ILGPU's CPU accelerator: `devices` lists it, `cache` and
 // `logits` on ilgpu-cpu match the float64 reference, `patch --method plain` on ilgpu-cpu matches the
-// reference sweep, `patch --method exact` on ilgpu-cpu gives the cpu engine's files, attribution refuses a
-// device by name, and `bench forward` / `bench patch` report the device.
+// reference sweep, `patch --method exact` on ilgpu-cpu gives the cpu engine's files (attribution on a
+// device: DeviceAttributionCommandTests), and `bench forward` / `bench patch` / `bench path-patch` report the device.
 using CircuitLens.Tensors;
 using CircuitLens.Tests.Model;
 
@@ -44,17 +44,12 @@ public sealed class DeviceCommandTests : IDisposable
     }
 
     [Fact]
-    public void PlainPatchingOnIlgpuCpuMatchesTheReferenceAndAttributionRefusesTheDevice()
+    public void PlainPatchingOnIlgpuCpuMatchesTheReference()
     {
         string pairs = CliFixture.WritePairs(_dir);
         string outDir = Path.Combine(_dir, "plain");
         CliRunner.Ok("patch", "--model", CliFixture.Model, "--pairs", pairs, "--sweep", "head-z", "--no-bos", "--method", "plain", "--device", "ilgpu-cpu", "--no-plots", "--out", outDir);
         TensorAssert.Close(NpyFile.Read(TinyGpt2.Expected("patch", "head_z.npy")), NpyFile.Read(Path.Combine(outDir, "head-z.npy")), "head-z on ilgpu-cpu");
-
-        var attribution = CliRunner.Run("patch", "--model", CliFixture.Model, "--pairs", pairs, "--sweep", "head-z", "--no-bos", "--method", "attribution", "--device", "ilgpu-cpu", "--out", Path.Combine(_dir, "attribution"));
-        Assert.Equal(1, attribution.Exit);
-        Assert.Contains("--method exact or plain", Assert.Single(attribution.ErrorLines));
-        Assert.False(Directory.Exists(Path.Combine(_dir, "attribution")));
 
         var unknown = CliRunner.Run("logits", "--model", CliFixture.Model, "--prompt", "x", "--device", "tpu");
         Assert.NotEqual(0, unknown.Exit);
@@ -94,13 +89,15 @@ public sealed class DeviceCommandTests : IDisposable
     }
 
     [Fact]
-    public void BenchPathPatchOnIlgpuCpuTimesTheDeviceEngineAndRefusesEap()
+    public void BenchPathPatchOnIlgpuCpuTimesTheDeviceEngineAndEap()
     {
         var result = CliRunner.Ok("bench", "path-patch", "--model", CliFixture.Model, "--pairs", "2", "--baseline-senders", "1", "--device", "ilgpu-cpu");
         Assert.Contains("ilgpu-cpu: CPUAccelerator", result.Stdout);
         Assert.Matches(@"fast engine on ilgpu-cpu\s+\d+\.\d\d s \(\d+\.\d\d× the cpu\)", result.Stdout);
         Assert.Matches(@"plain engine on ilgpu-cpu \(baseline\)\s+1 senders in", result.Stdout);
-        CliRunner.AssertUserError(CliRunner.Run("bench", "path-patch", "--model", CliFixture.Model, "--pairs", "2", "--eap", "--device", "ilgpu-cpu"), "--eap", "cpu device");
+        var eap = CliRunner.Ok("bench", "path-patch", "--model", CliFixture.Model, "--pairs", "2", "--baseline-senders", "0", "--eap", "--device", "ilgpu-cpu");
+        Assert.Matches(@"EAP \(all edges\) on ilgpu-cpu\s+\d+\.\d s \(\d+ edges\)", eap.Stdout);
+        Assert.Matches(@"EAP-IG, 5 steps on ilgpu-cpu\s+\d+\.\d s", eap.Stdout);
     }
 
     [Fact]

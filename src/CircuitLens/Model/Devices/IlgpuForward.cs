@@ -21,6 +21,7 @@ internal sealed class IlgpuForward : IForwardBackend
     private readonly object _gate = new();
     private readonly IlgpuBlock _block;
     private DeviceWorkspace? _ws;
+    private DeviceActivations? _retain;   // during RunOnDevice: where Fire copies the activations it keeps
 
     public IlgpuForward(IlgpuDevice device, Gpt2Weights weights)
     {
@@ -41,7 +42,21 @@ internal sealed class IlgpuForward : IForwardBackend
 
     private ArrayView<float> W(ParamView p) => _weights.View.SubView(p.Offset, p.Length);
 
-    public ForwardResult Run(TokenBatch batch, ForwardOptions options, HookRegistry hooks)
+    public ForwardResult Run(TokenBatch batch, ForwardOptions options, HookRegistry hooks) => Run(batch, options, hooks, null)!;
+
+    /// <summary>
+    /// Runs the whole model with no logits, copying (device to device) the activations <paramref name="into"/> keeps (after
+    /// any hooks); nothing comes back to the host but what hooks read. Device engines (attribution) read them from there.
+    /// </summary>
+    internal void RunOnDevice(TokenBatch batch, DeviceActivations into, HookRegistry? hooks = null) =>
+        Run(batch, new ForwardOptions { Logits = LogitsMode.None }, hooks ?? HookRegistry.Empty, into);
+
+    internal Gpt2Weights Weights => _w;
+
+    /// <summary>A weight tensor's view in the uploaded parameter buffer.</summary>
+    internal ArrayView<float> Param(ParamView p) => W(p);
+
+    private ForwardResult? Run(TokenBatch batch, ForwardOptions options, HookRegistry hooks, DeviceActivations? retain)
     {
         int B = batch.BatchSize, T = batch.SeqLen, C = _cfg.DModel;
         if (T > _cfg.NCtx) throw new CircuitLensException($"sequence of {T} tokens is longer than the model's context ({_cfg.NCtx})");
@@ -50,6 +65,7 @@ internal sealed class IlgpuForward : IForwardBackend
             throw new ArgumentOutOfRangeException(nameof(options), $"layers [{start}, {stop}) out of range for {_cfg.NLayers} layers");
         lock (_gate)
         {
+            _retain = retain;
             var ws = _ws is { } cached && cached.B == B && cached.T == T ? cached : Replace(B, T);
             var pad = new int[B];
             for (int b = 0; b < B; b++) pad[b] = batch.PadLeft(b);
@@ -62,9 +78,11 @@ internal sealed class IlgpuForward : IForwardBackend
                 if (sr.Length != B * T * C) throw new ArgumentException($"StartResidual has shape {sr.ShapeString}, expected [{B}, {T}, {C}]");
                 ws.Resid.Buffer.View.CopyFromCPU(sr.Data);
             }
-            var tap = new HookTap(ws, batch, hooks);
+            var tap = new HookTap(this, ws, batch, hooks);
             for (int l = start; l < stop; l++) RunBlock(ws, l, tap);
 
+            _retain = null;
+            if (retain is not null) return null;
             Tensor? logits = options.StopAtLayer is not null || options.Logits == LogitsMode.None ? null : Unembed(ws, batch, options.Logits, hooks);
             return new ForwardResult(logits, ws.Resid.Download());
         }
@@ -120,14 +138,15 @@ internal sealed class IlgpuForward : IForwardBackend
         _block.Mlp(rows, l, tap);
     }
 
-    // the block's taps fire the hooks registered at that point on the workspace tensor that holds it
-    private sealed class HookTap(DeviceWorkspace ws, TokenBatch batch, HookRegistry hooks) : IDeviceBlockTap
+    // the block's taps fire the hooks registered at that point on the workspace tensor that holds it (and, in
+    // RunOnDevice, keep a device copy of it)
+    private sealed class HookTap(IlgpuForward forward, DeviceWorkspace ws, TokenBatch batch, HookRegistry hooks) : IDeviceBlockTap
     {
         public HookRegistry Hooks => hooks;
         public TokenBatch Batch => batch;
         public void After(HookPoint point, int layer)
         {
-            if (hooks.Active(point, layer)) Fire(hooks, point, layer, ws.Holding(point), batch);
+            if (hooks.Active(point, layer) || forward._retain is not null) forward.Fire(hooks, point, layer, ws.Holding(point), batch);
         }
     }
 
@@ -147,7 +166,7 @@ internal sealed class IlgpuForward : IForwardBackend
         }
         else
         {
-            _block.LayerNormStep(ws.Rows, B * T, _w.LnFinalWeight, _w.LnFinalBias, HookPoint.LnFinalScale, HookPoint.LnFinalNormalized, -1, new HookTap(ws, batch, hooks));
+            _block.LayerNormStep(ws.Rows, B * T, _w.LnFinalWeight, _w.LnFinalBias, HookPoint.LnFinalScale, HookPoint.LnFinalNormalized, -1, new HookTap(this, ws, batch, hooks));
             if (lastOnly)
             {
                 _dev.GatherLast(B * C, ws.Last.View, ws.LnOut.View, T, C);
@@ -164,13 +183,16 @@ internal sealed class IlgpuForward : IForwardBackend
         return host;
     }
 
-    // hooks see (and may edit) a host copy; it goes back to the device afterwards
-    private static void Fire(HookRegistry hooks, HookPoint point, int layer, DeviceTensor activation, TokenBatch batch)
+    // hooks see (and may edit) a host copy; it goes back to the device afterwards. RunOnDevice keeps a device copy.
+    private void Fire(HookRegistry hooks, HookPoint point, int layer, DeviceTensor activation, TokenBatch batch)
     {
-        if (!hooks.Active(point, layer)) return;
-        var host = activation.Download();
-        hooks.Fire(point, layer, host, batch);
-        activation.Buffer.View.CopyFromCPU(host.Data);
+        if (hooks.Active(point, layer))
+        {
+            var host = activation.Download();
+            hooks.Fire(point, layer, host, batch);
+            activation.Buffer.View.CopyFromCPU(host.Data);
+        }
+        _retain?.Keep(point, layer, activation);
     }
 
     public void Dispose()
