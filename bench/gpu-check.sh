@@ -2,7 +2,7 @@
 # The device checks for a machine with a CUDA GPU, as one short script (a few minutes). Results go to
 # ${OUT:-gpu-check}/, at most 8 files (what the device tool returns):
 #   devices.tsv            `circuitlens devices`
-#   cuda-tests.txt         the cuda fixture tests (forward, fast exact, path patching, backward, attribution,
+#   cuda-tests.txt         the cuda fixture tests (forward, fast exact, path patching, every command, backward, attribution,
 #                          memory plan) — only where the .NET SDK is present (see below)
 #   bench-forward.txt      forward 64 × 128 on cuda with cuBLAS, with the tiled kernel, and on the cpu engine
 #   bench-patch-cuda.txt   the fast exact head-z sweep (100 pairs) and attribution, device vs cpu
@@ -32,7 +32,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version,clocks.max.sm --format=c
 
 TESTS="$OUT/cuda-tests.txt"
 if [ "$SDK" = 1 ]; then
-  for filter in "CudaForwardTests|CudaFastPatchingTests|CudaPathPatchingTests" "CudaBackwardTests|CudaAttributionTests" "MemoryPlanTests"; do
+  for filter in "CudaForwardTests|CudaFastPatchingTests|CudaPathPatchingTests|CudaEveryCommandTests" "CudaBackwardTests|CudaAttributionTests" "MemoryPlanTests"; do
     f=$(echo "$filter" | sed 's/\([A-Za-z]*Tests\)/FullyQualifiedName~\1/g')
     dotnet test tests/CircuitLens.Tests -c Release --no-build --filter "$f" --logger "console;verbosity=normal" >> "$TESTS" 2>&1 \
       || echo "FAILED: $filter (see above); the benches still run" | tee -a "$TESTS"

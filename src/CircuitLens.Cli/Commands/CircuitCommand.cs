@@ -52,6 +52,7 @@ internal static class CircuitCommand
     private static Command Check()
     {
         var model = new ModelOptions();
+        var device = new DeviceOptions();
         var pairs = new Option<string>("--pairs") { Description = "Pair file (JSONL); F is the mean metric over its clean prompts.", Required = true };
         var file = new Option<string>("--circuit") { Description = $"Circuit JSON file or a built-in: {string.Join(", ", BuiltinCircuits.Names)}.", Required = true };
         var reference = new Option<string?>("--reference") { Description = "JSONL of reference prompts ('prompt' or 'clean', optional 'template'); default: the pairs' ABC corrupted prompts." };
@@ -64,10 +65,11 @@ internal static class CircuitCommand
         var command = new Command("check", "Ablate everything outside the circuit; report F(M), F(C), faithfulness, completeness and minimality.")
             { pairs, file, reference, ablation, subsets, greedy, seed, output };
         model.AddTo(command);
+        device.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
             if (r.GetValue(subsets) < 0 || r.GetValue(greedy) < 0) throw new CircuitLensException("--random-subsets and --greedy-steps must be ≥ 0");
-            var m = model.Load(r, ct);
+            var m = device.Apply(r, model.Load(r, ct));
             string outDir = r.GetValue(output)!;
             var options = new CircuitCheckTaskOptions
             {

@@ -12,6 +12,7 @@ internal static class FilterModelCommand
     public static Command Create()
     {
         var model = new ModelOptions();
+        var device = new DeviceOptions();
         var input = new Option<string>("--in") { Description = "Pairs JSONL to check.", Required = true };
         var output = new Option<string>("--out", "-o") { Description = "JSONL of the kept pairs.", Required = true }.OutputFile();
         var mode = new Option<string>("--mode") { Description = "top1: top-1 token is an answer on clean (logit-diff S2 swaps: and the competing name on corrupted); sign: only the metric's sign (clean > 0; logit-diff S2 swaps: corrupted < 0).", DefaultValueFactory = _ => "top1" };
@@ -19,11 +20,12 @@ internal static class FilterModelCommand
         var report = new Option<string?>("--report") { Description = "JSON report (default: <out>.report.json)." }.OutputFile();
         var command = new Command("model", "Keep the pairs the model gets right (correctness filter); report counts per reason and logit differences.") { input, output, mode, report };
         model.AddTo(command);
+        device.AddTo(command);
         command.DerivedOutputFile(output, ".report.json", unless: report);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
             string inPath = r.GetValue(input)!, outPath = r.GetValue(output)!;
-            var m = model.Load(r, ct);
+            var m = device.Apply(r, model.Load(r, ct));
             var rows = PairFile.Read(inPath);
             var result = FilterModelStage.Run(m, rows, model.PrependBos(r), CorrectnessFilter.ParseMode(r.GetValue(mode)!), outPath,
                 r.GetValue(report) ?? outPath + ".report.json", ct);

@@ -11,6 +11,7 @@ internal static class HeadsCommand
     {
         var heads = new Command("heads", "Per-head analyses.");
         var model = new ModelOptions();
+        var device = new DeviceOptions();
         var n = new Option<int>("--n") { Description = "Random token blocks.", DefaultValueFactory = _ => 20 };
         var length = new Option<int>("--length") { Description = "Tokens per block (each sequence is the block twice).", DefaultValueFactory = _ => 25 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random blocks.", DefaultValueFactory = _ => 0 };
@@ -20,9 +21,10 @@ internal static class HeadsCommand
         var detect = new Command("detect", "Head detectors (TransformerLens head_detector, error measure \"mul\"): previous-token, duplicate-token, induction.")
             { n, length, seed, pairs, output, noPlots };
         model.AddTo(detect);
+        device.AddTo(detect);
         detect.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
-            var m = model.Load(r, ct);
+            var m = device.Apply(r, model.Load(r, ct));
             string outDir = r.GetValue(output)!;
             var maps = HeadsDetectTask.Run(m, new HeadsDetectOptions
             {

@@ -40,6 +40,7 @@ internal static class IoiCommand
         var chunk = new Option<int>("--chunk-size") { Description = "Pairs per patching chunk (unit of progress and resume).", DefaultValueFactory = _ => 25 }.Range(1, CommandLineRules.MaxPairs);
         var noCircuit = new Option<bool>("--no-circuit") { Description = "Skip the circuit analysis (detectors, path patching, head classes, circuit check → circuit/)." };
         var memory = new MemoryOptions();
+        var device = new DeviceOptions();
         var shards = new ShardOptions();
         var shardOut = new Option<string?>("--out", "-o") { Description = "With --shard: the shard's directory (instead of a new directory under --runs-dir)." }.OutputDirectory();
         var command = new Command("ioi", "The IOI experiment end to end: generate → filter by format → filter by model → cache & patch → heatmaps and report.html.")
@@ -48,6 +49,7 @@ internal static class IoiCommand
         };
         model.AddTo(command);
         memory.AddTo(command);
+        device.AddTo(command);
         shards.AddTo(command);
         command.Options.Add(shardOut);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
@@ -60,7 +62,7 @@ internal static class IoiCommand
                 var o = NewOptions(r, model, n, seed, pattern, corruption, sweep, method, filter, chunk);
                 Directory.CreateDirectory(shardDir);
                 using var shardHold = RunLock.Acquire(shardDir);
-                var m = LoadModel(o, model, r, ct);
+                var m = LoadModel(o, model, device, r, ct);
                 var identity = new JsonObject { ["task"] = "ioi", ["circuit"] = !r.GetValue(noCircuit), ["max_memory_bytes"] = budget, ["options"] = JsonSerializer.SerializeToNode(o) };
                 RunInterruptedException.Wrap($"{Path.GetFullPath(shardDir)} is unfinished: run the same command again to continue from its last finished chunk",
                     () => RunStages(shardDir, o, m, ct, circuit: false, budget, new IoiShard(shard with { ModelSource = o.Model }, identity), merged: null));
@@ -71,7 +73,7 @@ internal static class IoiCommand
             var (dir, options, hold) = Prepare(r, model, n, seed, pattern, corruption, sweep, method, filter, runsDir, resume, chunk);
             using var _ = hold;   // held until the run ends: a second `ioi --resume` of this directory fails instead of mixing
             Cli.Stderr.Info($"run directory: {dir}");
-            var loaded = LoadModelOrDiscardNewRun(dir, hold, options, model, r, fresh: r.GetValue(resume) is null, ct);
+            var loaded = LoadModelOrDiscardNewRun(dir, hold, options, model, device, r, fresh: r.GetValue(resume) is null, ct);
             string report = RunInterruptedException.Wrap($"rerun with `circuitlens ioi --resume {Path.GetFullPath(dir)}` to continue", () => RunStages(dir, options, loaded, ct, !r.GetValue(noCircuit), budget, null, null));
             Cli.Stderr.Info($"report: {report}");
             Console.Out.WriteLine(Path.GetFullPath(report));
@@ -152,9 +154,9 @@ internal static class IoiCommand
 
     // The model is loaded before any stage: a model that cannot be had (no network, a bad directory) must not leave
     // a new run directory behind that holds nothing but its options.
-    private static Model.HookedTransformer LoadModelOrDiscardNewRun(string dir, RunLock hold, IoiRunOptions o, ModelOptions modelOptions, ParseResult r, bool fresh, CancellationToken ct)
+    private static Model.HookedTransformer LoadModelOrDiscardNewRun(string dir, RunLock hold, IoiRunOptions o, ModelOptions modelOptions, DeviceOptions device, ParseResult r, bool fresh, CancellationToken ct)
     {
-        try { return LoadModel(o, modelOptions, r, ct); }
+        try { return LoadModel(o, modelOptions, device, r, ct); }
         catch when (fresh)
         {
             hold.Dispose();
@@ -258,7 +260,7 @@ internal static class IoiCommand
             foreach (var warning in written.Warnings) Console.Error.WriteLine($"warning: {warning}");
             return written.ReportPath;
         }
-        (stage, var plan) = PatchMemory.Apply(model, pairSet, o.PrependBos, stage, Model.Devices.DeviceKind.Cpu, budget);
+        (stage, var plan) = PatchMemory.Apply(model, pairSet, o.PrependBos, stage, model.Device, budget);
         Cli.Stderr.Info(plan.Summary);
         if (shard is not null)
         {
@@ -272,9 +274,9 @@ internal static class IoiCommand
         return Path.Combine(dir, "report.html");
     }
 
-    // the saved model (on --resume) wins over the command line's default
-    private static Model.HookedTransformer LoadModel(IoiRunOptions o, ModelOptions modelOptions, ParseResult r, CancellationToken ct) =>
-        ModelOptions.Load(o.Model, r.GetValue(modelOptions.Offline), ct);
+    // the saved model (on --resume) wins over the command line's default; the device is the command line's (a run may resume on another machine)
+    private static Model.HookedTransformer LoadModel(IoiRunOptions o, ModelOptions modelOptions, DeviceOptions device, ParseResult r, CancellationToken ct) =>
+        device.Apply(r, ModelOptions.Load(o.Model, r.GetValue(modelOptions.Offline), ct));
 
     private static (string, string[], IReadOnlyList<string[]>) CorrectnessTable(string mode, int kept, IReadOnlyDictionary<string, int> reasons) =>
         ($"Correctness filter ({mode})", ["outcome", "pairs", "meaning"],

@@ -23,6 +23,8 @@ internal static class MergeCommand
         var noPlots = new Option<bool>("--no-plots") { Description = "Skip SVG/PNG pictures (report.html is still written)." };
         var command = new Command("merge", "Join the shard directories of `--shard I/N` into one run directory (the files of an unsharded run).")
             { output, shards, model, offline, noPlots };
+        var device = new DeviceOptions();   // where an experiment's remaining steps run (its circuit analysis, figures)
+        device.AddTo(command);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
         {
             var clock = Stopwatch.StartNew();
@@ -36,7 +38,7 @@ internal static class MergeCommand
                 return ExitCodes.Ok;
             }
             string source = r.GetValue(model) ?? set.First.ModelSource ?? throw new CircuitLensException("shard.json names no model; pass --model");
-            var m = ModelOptions.Load(source, r.GetValue(offline), ct);
+            var m = device.Apply(r, ModelOptions.Load(source, r.GetValue(offline), ct));
             var merged = ShardedRunMerge.Join(m, set, source);
             Directory.CreateDirectory(outDir);
             using var hold = RunLock.Acquire(outDir);   // as `patch`: a second writer into the same directory fails instead of mixing files

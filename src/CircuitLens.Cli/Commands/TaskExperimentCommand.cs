@@ -1,5 +1,5 @@
 // The options and run loop the task experiment commands share (`greater-than`, `acronyms`,
-// `induction`): model, dataset size and seed, correctness filter, method, chunk size, runs directory.
+// `induction`): model, dataset size and seed, correctness filter, method, chunk size, device, runs directory.
 // It parses options into ExperimentOptions, claims runs/<task>-<timestamp>[-N]/ atomically and holds
 // its run lock for the whole run (as `ioi` does: two runs started together get two directories), calls
 // the library's experiment, and prints the report's path on stdout; the pipeline itself is in
@@ -26,6 +26,7 @@ internal sealed class TaskExperimentCommand
     private readonly Option<string> _runsDir = new Option<string>("--runs-dir") { Description = "Where the new run directory is created.", DefaultValueFactory = _ => "runs" }.OutputDirectory();
     private readonly Option<int> _chunk = new("--chunk-size") { Description = "Pairs per patching chunk (unit of progress).", DefaultValueFactory = _ => 25 };
     private readonly MemoryOptions _memory = new();
+    private readonly DeviceOptions _device = new();
     private readonly ShardOptions _shards = new();
     private readonly Option<string?> _out = new Option<string?>("--out", "-o") { Description = "With --shard: the shard's directory (instead of a new directory under --runs-dir)." }.OutputDirectory();
 
@@ -43,6 +44,7 @@ internal sealed class TaskExperimentCommand
         foreach (var option in extra) command.Options.Add(option);
         _model.AddTo(command);
         _memory.AddTo(command);
+        _device.AddTo(command);
         _shards.AddTo(command);
         command.Options.Add(_out);
         command.SetAction((r, ct) => Task.FromResult(Cli.Run(() =>
@@ -54,14 +56,14 @@ internal sealed class TaskExperimentCommand
             var shard = _shards.Request(r, r.GetValue(_model.Model)!);
             if (shard is null && r.GetValue(_out) is not null) throw new CircuitLensException("--out is for --shard (an unsharded run gets a new directory under --runs-dir)");
             if (shard is not null && r.GetValue(_out) is null) throw new CircuitLensException("--shard needs --out DIR (the shard's directory, one per shard)");
-            var model = _model.Load(r, ct);
+            var model = _device.Apply(r, _model.Load(r, ct));   // here, so an unavailable device fails before a run directory exists
             ExperimentOptions Options(string dir, IProgress<JobProgress> progress) => new()
             {
                 N = n, Seed = r.GetValue(_seed), ChunkSize = chunk, OutDir = dir, PrependBos = _model.PrependBos(r),
                 Filter = r.GetValue(_filter) switch { "sign" => CorrectnessMode.Sign, "none" => null, _ => CorrectnessMode.Top1 },
                 Method = Enum.Parse<PatchingMethod>(r.GetValue(_method)!, ignoreCase: true),
                 ModelName = ModelLabel(r.GetValue(_model.Model)!, model),
-                Log = Cli.Stderr.Info, Progress = progress, MaxMemoryBytes = budget,
+                Log = Cli.Stderr.Info, Progress = progress, MaxMemoryBytes = budget, Device = _device.Kind(r),
             };
             if (shard is not null)
             {

@@ -1,6 +1,8 @@
 // What every task experiment (greater-than, acronyms, induction) is run with: dataset size and seed,
-// the correctness filter, how to patch, BOS, where to write, and where progress and messages go.
+// the correctness filter, how to patch, BOS, the device the model runs on, where to write, and where
+// progress and messages go.
 // Task-specific settings live in the task's own options (e.g. the induction block length).
+using CircuitLens.Model.Devices;
 using CircuitLens.Patching;
 using CircuitLens.Tasks.Filtering;
 
@@ -17,6 +19,9 @@ public sealed record ExperimentOptions
     public PatchingMethod Method { get; init; } = PatchingMethod.Exact;
     public int ChunkSize { get; init; } = 25;
     public bool PrependBos { get; init; } = true;
+    /// <summary>Where the model runs (cpu, cuda, ilgpu-cpu): the experiment moves the model there before its first stage (model.To);
+    /// null leaves it where it is. run.json records the device that ran.</summary>
+    public DeviceKind? Device { get; init; }
     /// <summary>The run directory; it is created when missing and every artefact goes into it.</summary>
     public required string OutDir { get; init; }
     /// <summary>The model's name for titles and run.json (a hub id or checkpoint name); default: the config's.</summary>

@@ -71,7 +71,7 @@ public static class ExperimentSteps
             ShardedExperiment.CheckSameDataset(pairs, merged);
             return PatchExperiment.WriteOutputs(model, pairs, options.PrependBos, dir, merged.Options with { MarkIoiHeads = false, Title = stage.Title }, merged.Job, TimeSpan.Zero);
         }
-        (stage, var plan) = PatchMemory.Apply(model, pairs, options.PrependBos, stage, Model.Devices.DeviceKind.Cpu, options.MaxMemoryBytes);
+        (stage, var plan) = PatchMemory.Apply(model, pairs, options.PrependBos, stage, model.Device, options.MaxMemoryBytes);
         options.Log(plan.Summary);
         if (options.Shard is { } shard) ShardedExperiment.FinishShard(model, pairs, options, stage, shard, options.Progress, ct);
         var result = PatchExperiment.Run(model, pairs, options.PrependBos, dir, stage, options.Progress, ct);
@@ -118,7 +118,7 @@ public static class ExperimentSteps
         Enumerable.Range(0, map.Length).Select(i => ($"{i / map.Dim(1)}.{i % map.Dim(1)}", map.Data[i]))
             .Where(h => !float.IsNaN(h.Item2)).OrderByDescending(h => h.Item2).ToList();
 
-    /// <summary>run.json: tool, model, BOS, task, dataset, metric, method, sweeps, baselines, files, and the task's own numbers.</summary>
+    /// <summary>run.json: tool, model, BOS, device, task, dataset, metric, method, sweeps, baselines, files, and the task's own numbers.</summary>
     public static void WriteRunJson(HookedTransformer model, ExperimentOptions options, string task, PairSet pairs, PatchingJobResult job,
         JsonObject extra, List<string> files)
     {
@@ -131,6 +131,7 @@ public static class ExperimentSteps
             ["task"] = task,
             ["model"] = new JsonObject { ["name"] = ModelName(model, options), ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp },
             ["prepend_bos"] = options.PrependBos,
+            ["device"] = model.DeviceDescription,
             ["dataset"] = new JsonObject { ["n"] = options.N, ["seed"] = options.Seed, ["filter"] = FilterName(options), ["pairs_patched"] = pairs.Count },
             ["metric"] = job.Metric,
             ["method"] = options.Method.ToString().ToLowerInvariant(),

@@ -204,6 +204,7 @@ public static class PatchExperiment
             ["created_utc"] = DateTime.UtcNow.ToString("O"),
             ["model"] = new JsonObject { ["name"] = cfg.ModelName, ["n_layers"] = cfg.NLayers, ["n_heads"] = cfg.NHeads, ["d_model"] = cfg.DModel, ["d_mlp"] = cfg.DMlp, ["vocab_size"] = cfg.VocabSize, ["parameters"] = model.Weights.ParameterCount, ["weights_sha256"] = weights },
             ["prepend_bos"] = bos,
+            ["device"] = model.DeviceDescription,
             ["dataset"] = new JsonObject { ["source"] = pairs.Source, ["sha256"] = datasetHash, ["pairs"] = pairs.Count },
             ["metric"] = new JsonObject { ["name"] = batch.Metric.Name, ["description"] = batch.Metric.Description },
             ["normalization"] = new JsonObject

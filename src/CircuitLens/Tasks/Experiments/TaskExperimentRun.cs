@@ -23,9 +23,10 @@ public sealed class TaskExperimentRun
     /// <summary>Every file written so far (full paths), in order; run.json lists them relative to the run directory.</summary>
     public List<string> Files { get; } = [];
 
+    /// <summary>Moves <paramref name="model"/> to <see cref="ExperimentOptions.Device"/>, when given (weights uploaded once), before any stage runs.</summary>
     public TaskExperimentRun(HookedTransformer model, ExperimentOptions options, string task)
     {
-        Model = model; Options = options; Task = task;
+        Model = options.Device is { } device ? model.To(device) : model; Options = options; Task = task;
     }
 
     public string Dir => Options.OutDir;
