@@ -65,8 +65,8 @@ public static class TorchBench
         progress($"… one pair at a time ({singles} pairs)");
         var torchSingle = Enumerable.Range(0, singles).Select(b => TorchHeadZPatching.Run(torchModel, data.Slice(b, 1), k)).ToList();
         progress("CircuitLens plain engine");
-        double plainWhole = TimePlainComponents(model, data, sweep, k);
-        double plainSingle = Enumerable.Range(0, singles).Sum(b => TimePlainComponents(model, data.Slice(b, 1), sweep, k));
+        double plainWhole = PlainSweepTiming.Seconds(model, data, sweep, k);
+        double plainSingle = Enumerable.Range(0, singles).Sum(b => PlainSweepTiming.Seconds(model, data.Slice(b, 1), sweep, k));
         progress("CircuitLens fast exact engine");
         FastActivationPatching.Run(model, data.Slice(0, Math.Min(2, data.Count)), sweep);   // warm-up
         var clock = Stopwatch.StartNew();
@@ -156,23 +156,5 @@ public static class TorchBench
             best = Math.Min(best, clock.Elapsed.TotalSeconds);
         }
         return best;
-    }
-
-    // Seconds CircuitLens' plain engine takes for k components, timed between its progress reports after
-    // components 1 and k+1 (so its clean cache and baselines are not counted, as on the PyTorch side), then
-    // stopped: the same method as `circuitlens bench patch`'s baseline.
-    private static double TimePlainComponents(HookedTransformer m, PatchingBatch data, Sweep s, int k)
-    {
-        using var stop = new CancellationTokenSource();
-        var clock = new Stopwatch();
-        double seconds = 0;
-        var progress = new SyncProgress<PatchingProgress>(p =>
-        {
-            if (p.Done == 1) clock.Start();
-            if (p.Done == k + 1) { seconds = clock.Elapsed.TotalSeconds; stop.Cancel(); }
-        });
-        try { ActivationPatching.Run(m, data, s, progress, stop.Token); }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
-        return seconds;
     }
 }

@@ -161,7 +161,7 @@ internal static class BenchCommand
             if (r.GetValue(baseline) is int k and > 0)
             {
                 k = (int)Math.Min(k, components - 1);
-                double t = TimePlainComponents(m, data, s, k);
+                double t = PlainSweepTiming.Seconds(m, data, s, k);
                 double rate = (double)k * data.Count / t;
                 lines.Add(("plain sweep (baseline)", $"{k} components × {data.Count} pairs in {t:F1} s = {rate:F1} patches/s → full sweep ≈ {patches / rate:F0} s (extrapolated)"));
                 lines.Add(("speed-up of the fast exact sweep", $"{patches / rate / tf:F1}×"));
@@ -171,24 +171,6 @@ internal static class BenchCommand
             return ExitCodes.Ok;
         }));
         return command;
-    }
-
-    // Seconds the plain engine (one full hooked forward of the batch per component) takes for k components:
-    // timed between its progress reports after components 1 and k+1, so its set-up forwards are not counted,
-    // then stopped (the full sweep would take minutes).
-    internal static double TimePlainComponents(HookedTransformer m, PatchingBatch data, Sweep s, int k)
-    {
-        using var stop = new CancellationTokenSource();
-        var clock = new Stopwatch();
-        double seconds = 0;
-        var progress = new SyncProgress<PatchingProgress>(p =>
-        {
-            if (p.Done == 1) clock.Start();
-            if (p.Done == k + 1) { seconds = clock.Elapsed.TotalSeconds; stop.Cancel(); }
-        });
-        try { ActivationPatching.Run(m, data, s, progress, stop.Token); }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
-        return seconds;
     }
 
     private static HookedTransformer LoadOrRandom(string? model)

@@ -56,7 +56,7 @@ internal static class BenchDeviceMode
         double cpu = Time(() => cpuResult = PatchingJob.Run(m, data, job));
         lines.Add(("cpu fast exact sweep, whole batch", $"{cpu:F2} s = {patches / cpu:F0} patched runs/s (chunks of {chunkSize} pairs)"));
         k = Math.Min(k, components - 1);
-        double cpuPlain = k > 0 ? BenchCommand.TimePlainComponents(m, data, s, k) : 0;
+        double cpuPlain = k > 0 ? PlainSweepTiming.Seconds(m, data, s, k) : 0;
         m.To(device);
         lines.Insert(0, ("device", m.DeviceDescription));
         var warm = Stopwatch.StartNew();
@@ -75,7 +75,7 @@ internal static class BenchDeviceMode
         lines.Add(($"{device.Name()} fast exact sweep, one pair at a time", $"{one:F2} s for the first {singles} pairs = {(double)components * singles / one:F0} patched runs/s"));
         if (k > 0)
         {
-            double devicePlain = BenchCommand.TimePlainComponents(m, data, s, k);
+            double devicePlain = PlainSweepTiming.Seconds(m, data, s, k);
             lines.Add(("cpu plain sweep (baseline), whole batch", Rate(k, data.Count, cpuPlain)));
             lines.Add(($"{device.Name()} plain sweep (baseline), whole batch", Rate(k, data.Count, devicePlain)));
             double rate = k * data.Count / devicePlain;

@@ -133,18 +133,18 @@ internal static class DeviceEdgeAttribution
                     var lw = _w.Layers[l];
                     if (v.Node.IsMlp)
                     {
-                        _dev.GatherIndexedRows(n * M, gathered.View, grads[HookPoint.MlpPre, l].View, idx, M);
+                        _dev.GatherRows(n * M, gathered.View, grads[HookPoint.MlpPre, l].View, idx, M);
                         _dev.MatMul(dLn.View, gathered.View, forward.Param(lw.MlpInWeight), null, n, C, M, M, M, C, transB: true);
-                        _dev.GatherIndexedRows(width, x.View, run[HookPoint.ResidMid, l].View, idx, C);
+                        _dev.GatherRows(width, x.View, run[HookPoint.ResidMid, l].View, idx, C);
                         _dev.LayerNormBackward(n, dst, dScale.View, dLn.View, x.View, forward.Param(lw.Ln2Weight), C, cfg.LayerNormEps);
                     }
                     else
                     {
                         int h = v.Node.Head, column = (v.Input - HookPoint.Q) * C + h * D;
                         // the receiver's q/k/v gradient rows (n,C); head h's HS columns times W_qkv's
-                        _dev.GatherIndexedRows(width, gathered.View, grads[v.Input, l].View, idx, C);
+                        _dev.GatherRows(width, gathered.View, grads[v.Input, l].View, idx, C);
                         _dev.MatMul(dLn.View, gathered.View.SubView(h * D, gathered.Length - h * D), Tail(forward.Param(lw.QkvWeight), column), null, n, C, D, C, 3 * C, C, transB: true);
-                        _dev.GatherIndexedRows(width, x.View, run[HookPoint.ResidPre, l].View, idx, C);
+                        _dev.GatherRows(width, x.View, run[HookPoint.ResidPre, l].View, idx, C);
                         _dev.LayerNormBackward(n, dst, dScale.View, dLn.View, x.View, forward.Param(lw.Ln1Weight), C, cfg.LayerNormEps);
                     }
                 }

@@ -19,7 +19,7 @@ public class PtxCompileTests
         nameof(IlgpuKernels.AttentionPatternBackward), nameof(IlgpuKernels.SoftmaxBackward), nameof(IlgpuKernels.AttentionQueryBackward),
         nameof(IlgpuKernels.AttentionKeyValueBackward), nameof(IlgpuKernels.MergeQkv), nameof(IlgpuKernels.SeedLastRows),
         nameof(IlgpuKernels.SegmentDotPerPosition), nameof(IlgpuKernels.SegmentDotOverPositions),
-        nameof(IlgpuKernels.GatherIndexedRows), nameof(IlgpuKernels.GatherRowsDifference),
+        nameof(IlgpuKernels.GatherRowsForward), nameof(IlgpuKernels.GatherRowsDifference),
     };
 
     // the forward kernels the backward pass reads from, too (the tiled GEMM is explicitly grouped, with shared memory)

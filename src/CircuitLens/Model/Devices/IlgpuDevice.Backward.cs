@@ -63,12 +63,7 @@ internal sealed partial class IlgpuDevice
     public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SegmentShape> SegmentDotOverPositions =>
         _segmentDotOverPositions ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, SegmentShape>(IlgpuKernels.SegmentDotOverPositions));
 
-    private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherIndexedRows;
     private Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>? _gatherRowsDifference;
-
-    /// <summary>(n·W; dst, src, index, W).</summary>
-    public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> GatherIndexedRows =>
-        _gatherIndexedRows ??= Wrap(Accelerator.LoadAutoGroupedStreamKernel<Index1D, Extent, ArrayView<float>, ArrayView<float>, ArrayView<int>, int>(IlgpuKernels.GatherIndexedRows));
 
     /// <summary>(n·W; dst, a, b, index, W).</summary>
     public Action<int, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<int>, int> GatherRowsDifference =>

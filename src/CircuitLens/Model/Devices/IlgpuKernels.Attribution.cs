@@ -54,13 +54,6 @@ internal readonly struct SegmentShape(int t, int segments, int length, long stri
 
 internal static partial class IlgpuKernels
 {
-    // src is (rows,W), index is (n), dst is (n,W): dst[i] = src[index[i]] (edge attribution's chunks of rows)
-    public static void GatherIndexedRows(Index1D thread, Extent extent, ArrayView<float> dst, ArrayView<float> src, ArrayView<int> index, int w)
-    {
-        for (int i = thread; i < extent.Total; i += extent.Stride)
-            dst[i] = src[(long)index[i / w] * w + i % w];
-    }
-
     // a, b are (rows,W), index is (n), dst is (n,W): dst[i] = a[index[i]] − b[index[i]]
     public static void GatherRowsDifference(Index1D thread, Extent extent, ArrayView<float> dst, ArrayView<float> a, ArrayView<float> b, ArrayView<int> index, int w)
     {
