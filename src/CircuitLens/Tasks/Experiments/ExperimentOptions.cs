@@ -32,8 +32,8 @@ public sealed record ExperimentOptions
     public IProgress<JobProgress>? Progress { get; init; }
     /// <summary>The patching stage's memory budget in bytes (PatchingMemoryPlan); null = the default budget.</summary>
     public long? MaxMemoryBytes { get; init; }
-    /// <summary>Compute only this shard's slice of the patching stage and end there (run through ShardedExperiment.RunShard).</summary>
-    public ExperimentShard? Shard { get; init; }
+    /// <summary>Compute only this shard's slice of the patching stage and end there: set only by ShardedExperiment.RunShard, which catches the end.</summary>
+    public ExperimentShard? Shard { get; internal init; }
     /// <summary>The patching stage's results, merged from shards: the stage writes them instead of patching (ShardedExperiment.Finish).</summary>
     public MergedPatching? MergedPatching { get; init; }
 }

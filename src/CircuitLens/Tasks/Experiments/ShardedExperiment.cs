@@ -25,7 +25,7 @@ namespace CircuitLens.Tasks.Experiments;
 public sealed record ExperimentShard(ShardRequest Request, string Task, JsonObject TaskOptions);
 
 /// <summary>Thrown by the patching stage of a shard when its slice is written: ends the experiment there (caught by RunShard).</summary>
-public sealed class ExperimentShardFinished(ShardedPatchResult result) : Exception("the shard's patching stage is done")
+internal sealed class ExperimentShardFinished(ShardedPatchResult result) : Exception("the shard's patching stage is done")
 {
     public ShardedPatchResult Result { get; } = result;
 }
