@@ -2,31 +2,20 @@
 // CircuitLens engines), with the fixtures' tolerance |actual − expected| ≤ 1e-4 + 1e-3·|expected|.
 // The benchmark prints timings only when every check passes.
 using System.Globalization;
+using CircuitLens.Tensors;
 
 namespace CircuitLens.Bench.Torch;
 
 public sealed record AgreementCheck(string Name, long Elements, double MaxAbsError, double WorstRatio, long Failures)
 {
-    public const double Absolute = 1e-4, Relative = 1e-3;
-
     public bool Passed => Elements > 0 && Failures == 0;
 
-    /// <summary>Compares element by element; a length mismatch, a non-finite value where the reference is finite, or no elements at all fails.</summary>
+    /// <summary>Compares element by element (ToleranceCheck); a length mismatch, a non-finite value where the reference is finite, or no elements at all fails.</summary>
     public static AgreementCheck Compare(string name, ReadOnlySpan<float> actual, ReadOnlySpan<float> expected)
     {
         if (actual.Length != expected.Length) return new AgreementCheck($"{name} (length {actual.Length}, expected {expected.Length})", 0, double.NaN, double.NaN, 1);
-        double maxAbs = 0, worst = 0;
-        long failures = 0;
-        for (int i = 0; i < actual.Length; i++)
-        {
-            double a = actual[i], e = expected[i];
-            if (double.IsNaN(e) && double.IsNaN(a)) continue;
-            double err = Math.Abs(a - e), ratio = err / (Absolute + Relative * Math.Abs(e));
-            if (!(ratio <= 1)) failures++;   // NaN counts as a failure
-            maxAbs = double.IsNaN(err) ? double.NaN : Math.Max(maxAbs, err);
-            worst = double.IsNaN(ratio) ? double.PositiveInfinity : Math.Max(worst, ratio);
-        }
-        return new AgreementCheck(name, actual.Length, maxAbs, worst, failures);
+        var c = ToleranceCheck.Compare(actual, expected);
+        return new AgreementCheck(name, c.Elements, c.MaxAbsError, c.WorstRatio, c.Failures);
     }
 
     public string Row() => string.Create(CultureInfo.InvariantCulture,
